@@ -1,0 +1,89 @@
+// Plain data for a request and its answer, numbers kept as the exact strings
+// of the API. This is what crosses between the solver, the checker and the
+// server's proto conversion; it mirrors proto/relufit/v1/relufit.proto
+// without depending on protobuf or gRPC.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace relufit {
+
+// A request as received: architecture, samples (strings), options.
+struct RequestData {
+  uint32_t input_dim = 0;
+  uint32_t hidden_width = 0;
+  uint32_t output_dim = 0;
+  bool hidden_bias = true;
+  bool output_bias = true;
+  std::vector<std::vector<std::string>> x;  // one entry per sample
+  std::vector<std::vector<std::string>> y;  // one entry per sample
+};
+
+enum class Verdict { kUnspecified = 0, kFeasible = 1, kInfeasible = 2, kUnknown = 3 };
+
+const char* verdict_name(Verdict v);
+
+struct NeuronData {
+  std::vector<std::string> input_weights;   // w_j, input_dim exact strings
+  std::string bias;                         // b_j, empty without hidden bias
+  std::vector<std::string> output_weights;  // a_j, output_dim exact strings
+};
+
+struct NetworkData {
+  std::vector<NeuronData> neurons;
+  std::vector<std::string> output_bias;  // c, empty without output bias
+  std::vector<std::string> activation;   // per sample, hidden_width chars
+};
+
+struct FarkasEntryData {
+  uint32_t row = 0;
+  std::string value;
+};
+
+enum class ProofNodeKind { kUnspecified = 0, kBranch = 1, kLpInfeasible = 2, kUnrealizable = 3 };
+
+struct ProofNodeData {
+  uint32_t depth = 0;
+  std::string activation;
+  ProofNodeKind kind = ProofNodeKind::kUnspecified;
+  uint32_t neuron = 0;
+  std::vector<FarkasEntryData> farkas;
+};
+
+struct SignCaseData {
+  uint32_t positive_neurons = 0;
+  std::vector<ProofNodeData> nodes;  // preorder
+};
+
+struct CaseTreeData {
+  std::vector<uint32_t> sample_order;
+  std::vector<SignCaseData> cases;
+};
+
+struct CertificateData {
+  enum class Kind { kNone, kConflictingPair, kCaseTree };
+  Kind kind = Kind::kNone;
+  uint32_t first = 0, second = 0;  // for kConflictingPair
+  CaseTreeData case_tree;          // for kCaseTree
+};
+
+struct SolveStats {
+  uint64_t nodes = 0;
+  uint64_t lps_solved = 0;
+  uint32_t max_depth = 0;
+  double solve_seconds = 0;
+  double check_seconds = 0;
+};
+
+struct AnswerData {
+  Verdict verdict = Verdict::kUnspecified;
+  std::string reason;
+  NetworkData network;           // for kFeasible
+  CertificateData certificate;   // for kInfeasible
+  SolveStats stats;
+  std::string check_summary;
+};
+
+}  // namespace relufit

@@ -1,0 +1,272 @@
+#include "algebra/lp.h"
+
+#include <cmath>
+#include <optional>
+#include <stdexcept>
+
+namespace relufit {
+namespace {
+
+// Structural column of the Farkas system: LP row `row` with sign `sign`
+// (equality rows get both signs, since their multiplier is free).
+struct Column {
+  size_t row;
+  int sign;
+};
+
+template <class T>
+struct Arith;
+template <>
+struct Arith<double> {
+  static bool positive(double v) { return v > 1e-9; }
+  static bool negative(double v) { return v < -1e-9; }
+  static double from(const mpq_class& q) { return q.get_d(); }
+};
+template <>
+struct Arith<mpq_class> {
+  static bool positive(const mpq_class& v) { return sgn(v) > 0; }
+  static bool negative(const mpq_class& v) { return sgn(v) < 0; }
+  static const mpq_class& from(const mpq_class& q) { return q; }
+};
+
+// Phase 1 simplex (Bland's rule) on {sum_c col_c nu_c = e_N, nu >= 0}.
+// Returns the final basis (column indices, artificials numbered from
+// columns.size()) and whether the optimum is zero, or nullopt past the
+// iteration cap.
+template <class T>
+struct Phase1Outcome {
+  std::vector<size_t> basis;
+  bool optimum_zero = false;
+  std::vector<T> rhs;     // basic values
+  std::vector<T> duals;   // simplex multipliers y (size N + 1)
+};
+
+template <class T>
+std::optional<Phase1Outcome<T>> run_phase1(const std::vector<LpRow>& rows, size_t num_vars,
+                                           const std::vector<Column>& columns,
+                                           size_t max_iterations) {
+  using A = Arith<T>;
+  const size_t m = num_vars + 1;  // constraint rows of the Farkas system
+  const size_t c = columns.size();
+  const size_t width = c + m + 1;  // structural, artificial, rhs
+  std::vector<T> tab(m * width, T(0));
+  std::vector<T> obj(width, T(0));
+  auto at = [&](size_t i, size_t j) -> T& { return tab[i * width + j]; };
+  for (size_t j = 0; j < c; ++j) {
+    const LpRow& r = rows[columns[j].row];
+    for (size_t i = 0; i < num_vars; ++i)
+      if (sgn(r.coeffs[i]) != 0) at(i, j) = A::from(r.coeffs[i]) * T(columns[j].sign);
+    if (sgn(r.rhs) != 0) at(num_vars, j) = A::from(r.rhs) * T(columns[j].sign);
+  }
+  for (size_t i = 0; i < m; ++i) at(i, c + i) = T(1);
+  at(num_vars, width - 1) = T(1);
+  for (size_t j = 0; j < c; ++j) {
+    T s(0);
+    for (size_t i = 0; i < m; ++i) s += at(i, j);
+    obj[j] = -s;
+  }
+  obj[width - 1] = T(-1);
+  std::vector<size_t> basis(m);
+  for (size_t i = 0; i < m; ++i) basis[i] = c + i;
+
+  for (size_t iter = 0;; ++iter) {
+    if (iter > max_iterations) return std::nullopt;
+    size_t enter = width;
+    for (size_t j = 0; j + 1 < width; ++j)
+      if (A::negative(obj[j])) {
+        enter = j;
+        break;
+      }
+    if (enter == width) break;
+    size_t leave = m;
+    T best(0);
+    for (size_t i = 0; i < m; ++i) {
+      if (!A::positive(at(i, enter))) continue;
+      T ratio = at(i, width - 1) / at(i, enter);
+      if (leave == m || ratio < best || (!(best < ratio) && basis[i] < basis[leave])) {
+        leave = i;
+        best = ratio;
+      }
+    }
+    if (leave == m) return std::nullopt;  // unbounded cannot happen in phase 1
+    T piv = at(leave, enter);
+    for (size_t j = 0; j < width; ++j)
+      if (at(leave, j) != T(0)) at(leave, j) /= piv;
+    for (size_t i = 0; i < m; ++i) {
+      if (i == leave) continue;
+      T f = at(i, enter);
+      if (f == T(0)) continue;
+      for (size_t j = 0; j < width; ++j)
+        if (at(leave, j) != T(0)) at(i, j) -= f * at(leave, j);
+    }
+    T f = obj[enter];
+    for (size_t j = 0; j < width; ++j)
+      if (at(leave, j) != T(0)) obj[j] -= f * at(leave, j);
+    basis[leave] = enter;
+  }
+  Phase1Outcome<T> out;
+  out.basis = basis;
+  out.optimum_zero = !A::positive(-obj[width - 1]);
+  out.rhs.resize(m);
+  for (size_t i = 0; i < m; ++i) out.rhs[i] = at(i, width - 1);
+  out.duals.resize(m);
+  for (size_t i = 0; i < m; ++i) out.duals[i] = T(1) - obj[c + i];
+  return out;
+}
+
+std::vector<Column> farkas_columns(const std::vector<LpRow>& rows) {
+  std::vector<Column> columns;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    columns.push_back({r, 1});
+    if (rows[r].sense == RowSense::kEqual) columns.push_back({r, -1});
+  }
+  return columns;
+}
+
+// Solves M v = b exactly (M square, row-major); nullopt when singular.
+std::optional<std::vector<mpq_class>> solve_square(std::vector<mpq_class> mat,
+                                                   std::vector<mpq_class> b) {
+  const size_t n = b.size();
+  for (size_t col = 0; col < n; ++col) {
+    size_t p = col;
+    while (p < n && sgn(mat[p * n + col]) == 0) ++p;
+    if (p == n) return std::nullopt;
+    if (p != col) {
+      for (size_t j = 0; j < n; ++j) std::swap(mat[p * n + j], mat[col * n + j]);
+      std::swap(b[p], b[col]);
+    }
+    mpq_class piv = mat[col * n + col];
+    for (size_t i = 0; i < n; ++i) {
+      if (i == col || sgn(mat[i * n + col]) == 0) continue;
+      mpq_class f = mat[i * n + col] / piv;
+      for (size_t j = col; j < n; ++j) mat[i * n + j] -= f * mat[col * n + j];
+      b[i] -= f * b[col];
+    }
+  }
+  for (size_t i = 0; i < n; ++i) b[i] /= mat[i * n + i];
+  return b;
+}
+
+// Column of the Farkas system (structural or artificial) as an exact vector.
+mpq_class column_entry(const std::vector<LpRow>& rows, const std::vector<Column>& columns,
+                       size_t num_vars, size_t col, size_t i) {
+  if (col >= columns.size()) return mpq_class(col - columns.size() == i ? 1 : 0);
+  const LpRow& r = rows[columns[col].row];
+  const mpq_class& v = i < num_vars ? r.coeffs[i] : r.rhs;
+  return columns[col].sign > 0 ? v : mpq_class(-v);
+}
+
+std::vector<mpq_class> point_from_duals(const std::vector<mpq_class>& y, size_t num_vars) {
+  std::vector<mpq_class> x(num_vars);
+  for (size_t i = 0; i < num_vars; ++i) x[i] = -y[i] / y[num_vars];
+  return x;
+}
+
+std::vector<mpq_class> farkas_from_basis(const std::vector<Column>& columns, size_t num_rows,
+                                         const std::vector<size_t>& basis,
+                                         const std::vector<mpq_class>& values) {
+  std::vector<mpq_class> farkas(num_rows);
+  for (size_t i = 0; i < basis.size(); ++i)
+    if (basis[i] < columns.size())
+      farkas[columns[basis[i]].row] += values[i] * columns[basis[i]].sign;
+  return farkas;
+}
+
+// Rebuilds the exact answer from a basis found in double precision.
+std::optional<LpResult> exact_from_basis(const std::vector<LpRow>& rows, size_t num_vars,
+                                         const std::vector<Column>& columns,
+                                         const std::vector<size_t>& basis, bool optimum_zero) {
+  const size_t m = num_vars + 1;
+  std::vector<mpq_class> bmat(m * m);
+  for (size_t i = 0; i < m; ++i)
+    for (size_t k = 0; k < m; ++k) bmat[i * m + k] = column_entry(rows, columns, num_vars, basis[k], i);
+  LpResult result;
+  if (optimum_zero) {
+    std::vector<mpq_class> q(m);
+    q[num_vars] = 1;
+    auto values = solve_square(bmat, q);
+    if (!values) return std::nullopt;
+    result.feasible = false;
+    result.farkas = farkas_from_basis(columns, rows.size(), basis, *values);
+    if (!farkas_proves_infeasible(rows, num_vars, result.farkas)) return std::nullopt;
+    return result;
+  }
+  // Duals: B^T y = c_B (cost 1 on artificials).
+  std::vector<mpq_class> bt(m * m), cb(m);
+  for (size_t i = 0; i < m; ++i)
+    for (size_t k = 0; k < m; ++k) bt[k * m + i] = bmat[i * m + k];
+  for (size_t k = 0; k < m; ++k) cb[k] = basis[k] >= columns.size() ? 1 : 0;
+  auto y = solve_square(bt, cb);
+  if (!y || sgn((*y)[num_vars]) <= 0) return std::nullopt;
+  result.feasible = true;
+  result.point = point_from_duals(*y, num_vars);
+  if (!point_satisfies(rows, result.point)) return std::nullopt;
+  return result;
+}
+
+}  // namespace
+
+bool point_satisfies(const std::vector<LpRow>& rows, const std::vector<mpq_class>& point) {
+  mpq_class s;
+  for (const LpRow& r : rows) {
+    s = 0;
+    for (size_t i = 0; i < point.size(); ++i)
+      if (sgn(r.coeffs[i]) != 0 && sgn(point[i]) != 0) s += r.coeffs[i] * point[i];
+    int c = cmp(s, r.rhs);
+    if (r.sense == RowSense::kEqual ? c != 0 : c < 0) return false;
+  }
+  return true;
+}
+
+bool farkas_proves_infeasible(const std::vector<LpRow>& rows, size_t num_vars,
+                              const std::vector<mpq_class>& farkas) {
+  if (farkas.size() != rows.size()) return false;
+  std::vector<mpq_class> combo(num_vars);
+  mpq_class rhs;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (sgn(farkas[r]) == 0) continue;
+    if (rows[r].sense == RowSense::kGreaterEqual && sgn(farkas[r]) < 0) return false;
+    for (size_t i = 0; i < num_vars; ++i) combo[i] += farkas[r] * rows[r].coeffs[i];
+    rhs += farkas[r] * rows[r].rhs;
+  }
+  for (const auto& v : combo)
+    if (sgn(v) != 0) return false;
+  return sgn(rhs) > 0;
+}
+
+LpResult solve_lp_feasibility(const std::vector<LpRow>& rows, size_t num_vars,
+                              LpCounters* counters) {
+  if (counters) ++counters->solved;
+  if (rows.empty()) {
+    LpResult r;
+    r.feasible = true;
+    r.point.assign(num_vars, mpq_class(0));
+    return r;
+  }
+  const std::vector<Column> columns = farkas_columns(rows);
+  const size_t cap = 50 * (columns.size() + num_vars + 10);
+  if (auto guess = run_phase1<double>(rows, num_vars, columns, cap)) {
+    if (auto exact = exact_from_basis(rows, num_vars, columns, guess->basis, guess->optimum_zero)) {
+      if (counters) ++counters->guided;
+      return *exact;
+    }
+  }
+  if (counters) ++counters->exact_fallback;
+  // Bland's rule terminates in exact arithmetic, so there is no cap here.
+  auto out = run_phase1<mpq_class>(rows, num_vars, columns, SIZE_MAX);
+  LpResult result;
+  if (out->optimum_zero) {
+    result.feasible = false;
+    result.farkas = farkas_from_basis(columns, rows.size(), out->basis, out->rhs);
+    if (!farkas_proves_infeasible(rows, num_vars, result.farkas))
+      throw std::logic_error("exact simplex: Farkas vector failed verification");
+  } else {
+    result.feasible = true;
+    result.point = point_from_duals(out->duals, num_vars);
+    if (!point_satisfies(rows, result.point))
+      throw std::logic_error("exact simplex: point failed verification");
+  }
+  return result;
+}
+
+}  // namespace relufit

@@ -1,0 +1,53 @@
+// Exact linear feasibility with certificates.
+//
+// Decides whether {x in Q^n : row_r . x = rhs_r (equality rows),
+// row_r . x >= rhs_r (inequality rows)} is empty, and returns either a point
+// (exact rational) or a Farkas vector y (free on equality rows, >= 0 on
+// inequality rows) with sum_r y_r row_r = 0 and sum_r y_r rhs_r = 1.
+//
+// Method: Phase 1 of the simplex method on the Farkas system itself
+// (N + 1 equality rows, one column per LP row), so the tableau stays small
+// when the LP has few variables and many rows, which is the search's case.
+// Its optimum gives the Farkas vector (value 0) or, from the simplex
+// multipliers, a point (value > 0). A double-precision run picks the final
+// basis; the exact answer is then rebuilt from that basis and verified; if
+// that fails an exact run with Bland's rule decides. Every returned point and
+// Farkas vector has been verified exactly before it is returned.
+#pragma once
+
+#include <gmpxx.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace relufit {
+
+enum class RowSense { kEqual, kGreaterEqual };
+
+struct LpRow {
+  std::vector<mpq_class> coeffs;  // one per variable
+  RowSense sense = RowSense::kGreaterEqual;
+  mpq_class rhs;
+};
+
+struct LpResult {
+  bool feasible = false;
+  std::vector<mpq_class> point;   // when feasible: satisfies every row
+  std::vector<mpq_class> farkas;  // when infeasible: one multiplier per row
+};
+
+struct LpCounters {
+  uint64_t solved = 0;          // calls
+  uint64_t guided = 0;          // decided from the double-precision basis
+  uint64_t exact_fallback = 0;  // needed the exact simplex
+};
+
+LpResult solve_lp_feasibility(const std::vector<LpRow>& rows, size_t num_vars,
+                              LpCounters* counters = nullptr);
+
+// Exact checks used on every result (and by the search on reused points).
+bool point_satisfies(const std::vector<LpRow>& rows, const std::vector<mpq_class>& point);
+bool farkas_proves_infeasible(const std::vector<LpRow>& rows, size_t num_vars,
+                              const std::vector<mpq_class>& farkas);
+
+}  // namespace relufit

@@ -1,0 +1,153 @@
+#include "algebra/number.h"
+
+#include <cctype>
+
+namespace relufit {
+namespace {
+
+bool all_digits(const std::string& s) {
+  if (s.empty()) return false;
+  for (char ch : s)
+    if (!std::isdigit(static_cast<unsigned char>(ch))) return false;
+  return true;
+}
+
+mpz_class pow10(unsigned long e) {
+  mpz_class r;
+  mpz_ui_pow_ui(r.get_mpz_t(), 10, e);
+  return r;
+}
+
+}  // namespace
+
+size_t count_digits(const std::string& text) {
+  size_t n = 0;
+  for (char ch : text)
+    if (std::isdigit(static_cast<unsigned char>(ch))) ++n;
+  return n;
+}
+
+std::optional<mpq_class> parse_exact_number(const std::string& text,
+                                            std::string* error) {
+  auto fail = [&](const char* why) -> std::optional<mpq_class> {
+    if (error) *error = why;
+    return std::nullopt;
+  };
+  if (text.empty()) return fail("empty string, expected a number");
+  std::string s = text;
+  bool negative = false;
+  size_t pos = 0;
+  if (s[0] == '-' || s[0] == '+') {
+    negative = s[0] == '-';
+    pos = 1;
+  }
+  std::string body = s.substr(pos);
+  size_t slash = body.find('/');
+  mpq_class value;
+  if (slash != std::string::npos) {
+    std::string num = body.substr(0, slash), den = body.substr(slash + 1);
+    if (!all_digits(num) || !all_digits(den))
+      return fail("not a number (expected integer, p/q or decimal)");
+    mpz_class q(den, 10);
+    if (q == 0) return fail("zero denominator");
+    value = mpq_class(mpz_class(num, 10), q);
+    value.canonicalize();
+  } else {
+    std::string mantissa = body;
+    long exponent = 0;
+    size_t e = body.find_first_of("eE");
+    if (e != std::string::npos) {
+      mantissa = body.substr(0, e);
+      std::string exp_text = body.substr(e + 1);
+      bool exp_negative = false;
+      if (!exp_text.empty() && (exp_text[0] == '-' || exp_text[0] == '+')) {
+        exp_negative = exp_text[0] == '-';
+        exp_text = exp_text.substr(1);
+      }
+      if (!all_digits(exp_text) || exp_text.size() > 6)
+        return fail("not a number (bad exponent)");
+      exponent = std::stol(exp_text) * (exp_negative ? -1 : 1);
+    }
+    size_t dot = mantissa.find('.');
+    std::string int_part = mantissa, frac_part;
+    if (dot != std::string::npos) {
+      int_part = mantissa.substr(0, dot);
+      frac_part = mantissa.substr(dot + 1);
+    }
+    if (int_part.empty() && frac_part.empty())
+      return fail("not a number (expected integer, p/q or decimal)");
+    if ((!int_part.empty() && !all_digits(int_part)) ||
+        (!frac_part.empty() && !all_digits(frac_part)) ||
+        (dot != std::string::npos && frac_part.empty() && int_part.empty()))
+      return fail("not a number (expected integer, p/q or decimal)");
+    mpz_class digits(int_part + frac_part, 10);
+    exponent -= static_cast<long>(frac_part.size());
+    if (exponent >= 0) {
+      value = mpq_class(digits * pow10(static_cast<unsigned long>(exponent)));
+    } else {
+      value = mpq_class(digits, pow10(static_cast<unsigned long>(-exponent)));
+      value.canonicalize();
+    }
+  }
+  if (negative) value = -value;
+  return value;
+}
+
+std::string rational_to_string(const mpq_class& value) {
+  if (value.get_den() == 1) return value.get_num().get_str(10);
+  return value.get_num().get_str(10) + "/" + value.get_den().get_str(10);
+}
+
+std::string rational_to_decimal(const mpq_class& value, unsigned significant) {
+  if (significant == 0) significant = 1;
+  if (value == 0) return "0";
+  mpq_class a = abs(value);
+  // Find e with 10^(significant-1) <= a * 10^(-e) < 10^significant.
+  long e = static_cast<long>(mpz_sizeinbase(a.get_num().get_mpz_t(), 10)) -
+           static_cast<long>(mpz_sizeinbase(a.get_den().get_mpz_t(), 10)) -
+           static_cast<long>(significant) + 1;
+  mpz_class scaled;
+  const mpz_class low = pow10(significant - 1), high = pow10(significant);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    mpq_class s = a;
+    if (e >= 0)
+      s /= pow10(static_cast<unsigned long>(e));
+    else
+      s *= pow10(static_cast<unsigned long>(-e));
+    // Round half away from zero.
+    mpz_class twice = (2 * s.get_num() + s.get_den()) / (2 * s.get_den());
+    scaled = twice;
+    if (scaled >= high) {
+      ++e;
+      continue;
+    }
+    if (scaled < low) {
+      --e;
+      continue;
+    }
+    break;
+  }
+  std::string digits = scaled.get_str(10);
+  // Trim trailing zeros into the exponent.
+  while (digits.size() > 1 && digits.back() == '0') {
+    digits.pop_back();
+    ++e;
+  }
+  long point = static_cast<long>(digits.size()) + e;  // digits before the point
+  std::string out;
+  if (e >= 0 && point <= 30) {
+    out = digits + std::string(static_cast<size_t>(e), '0');
+  } else if (point > 0 && point <= 30) {
+    out = digits.substr(0, static_cast<size_t>(point)) + "." +
+          digits.substr(static_cast<size_t>(point));
+  } else if (point <= 0 && point > -6) {
+    out = "0." + std::string(static_cast<size_t>(-point), '0') + digits;
+  } else {
+    out = digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    out += "e" + std::to_string(point - 1);
+  }
+  return (value < 0 ? "-" : "") + out;
+}
+
+}  // namespace relufit

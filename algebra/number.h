@@ -1,0 +1,28 @@
+// Exact rational numbers as the API writes them: parsing of "int", "p/q" and
+// finite decimals ("-0.125", "1.5e-3") without any binary float, and
+// rendering as "p/q" and as rounded decimals.
+#pragma once
+
+#include <gmpxx.h>
+
+#include <optional>
+#include <string>
+
+namespace relufit {
+
+// Parses an exact number. On failure returns nullopt and sets *error to a
+// short description ("not a number", "zero denominator", ...).
+std::optional<mpq_class> parse_exact_number(const std::string& text,
+                                            std::string* error);
+
+// Number of decimal digits in the text (used for the server's size limits).
+size_t count_digits(const std::string& text);
+
+// "p/q" in lowest terms, or "p" when the denominator is 1.
+std::string rational_to_string(const mpq_class& value);
+
+// Decimal rendering rounded to `significant` significant digits
+// (round half away from zero), e.g. "0.333333", "-12.5", "1.25e-40".
+std::string rational_to_decimal(const mpq_class& value, unsigned significant);
+
+}  // namespace relufit

@@ -1,0 +1,268 @@
+// relufit: the command-line client of relufit-server (generated gRPC stubs).
+//
+//   relufit [--server HOST:PORT] solve FILE [--json] [options]
+//   relufit verify REQUEST.json RESPONSE.json [--remote]
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "algebra/checker.h"
+#include "relufit/v1/relufit.grpc.pb.h"
+#include "server/convert.h"
+
+namespace {
+
+struct Failure {
+  std::string message;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Failure{"cannot read " + path};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string trim(const std::string& s) {
+  size_t a = s.find_first_not_of(" \t\r\n"), b = s.find_last_not_of(" \t\r\n");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+bool looks_numeric(const std::string& s) {
+  return !s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' ||
+                        s[0] == '+' || s[0] == '.');
+}
+
+struct CsvArchitecture {
+  uint32_t input_dim = 0, hidden_width = 0;
+  bool no_hidden_bias = false, no_output_bias = false;
+};
+
+// CSV: one sample per line, input_dim input columns then the labels; '#'
+// comments and a non-numeric header line are skipped.
+relufit::v1::SolveRequest request_from_csv(const std::string& path, const std::string& text,
+                                           const CsvArchitecture& arch) {
+  if (arch.input_dim == 0) throw Failure{"CSV input needs --input-dim"};
+  if (arch.hidden_width == 0) throw Failure{"CSV input needs --hidden-width"};
+  relufit::v1::SolveRequest req;
+  std::istringstream in(text);
+  std::string line;
+  size_t line_no = 0;
+  uint32_t outputs = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> cells;
+    std::stringstream ls(line);
+    std::string cell;
+    while (std::getline(ls, cell, ',')) cells.push_back(trim(cell));
+    if (req.dataset().samples_size() == 0 && outputs == 0 && !looks_numeric(cells[0])) continue;
+    if (cells.size() <= arch.input_dim)
+      throw Failure{path + ":" + std::to_string(line_no) + ": needs more than " +
+                    std::to_string(arch.input_dim) + " columns (inputs, then labels)"};
+    uint32_t k = static_cast<uint32_t>(cells.size() - arch.input_dim);
+    if (outputs == 0) outputs = k;
+    if (k != outputs)
+      throw Failure{path + ":" + std::to_string(line_no) + ": has " + std::to_string(cells.size()) +
+                    " columns, earlier lines " + std::to_string(arch.input_dim + outputs)};
+    auto* s = req.mutable_dataset()->add_samples();
+    for (uint32_t c = 0; c < cells.size(); ++c) (c < arch.input_dim ? s->add_x(cells[c]) : s->add_y(cells[c]));
+  }
+  auto* a = req.mutable_architecture();
+  a->set_input_dim(arch.input_dim);
+  a->set_hidden_width(arch.hidden_width);
+  a->set_output_dim(outputs);
+  a->set_hidden_bias(!arch.no_hidden_bias);
+  a->set_output_bias(!arch.no_output_bias);
+  return req;
+}
+
+relufit::v1::SolveRequest load_request(const std::string& path, const CsvArchitecture& arch) {
+  const std::string text = read_file(path);
+  if (ends_with(path, ".csv")) return request_from_csv(path, text, arch);
+  relufit::v1::SolveRequest req;
+  std::string error;
+  if (!relufit::parse_json(text, &req, &error))
+    throw Failure{path + ": not a SolveRequest in protobuf JSON: " + error};
+  return req;
+}
+
+const char* verdict_word(relufit::v1::Verdict v) {
+  switch (v) {
+    case relufit::v1::VERDICT_FEASIBLE: return "FEASIBLE";
+    case relufit::v1::VERDICT_INFEASIBLE: return "INFEASIBLE";
+    case relufit::v1::VERDICT_UNKNOWN: return "UNKNOWN";
+    default: return "UNSPECIFIED";
+  }
+}
+
+void print_human(const relufit::v1::SolveRequest& req, const relufit::v1::SolveResponse& r) {
+  std::cout << "verdict: " << verdict_word(r.verdict()) << "\n";
+  if (!r.reason().empty()) std::cout << "reason: " << r.reason() << "\n";
+  if (r.verdict() == relufit::v1::VERDICT_FEASIBLE) {
+    const auto& net = r.network();
+    for (int j = 0; j < net.neurons_size(); ++j) {
+      const auto& n = net.neurons(j);
+      std::cout << "neuron " << j << ":\n";
+      for (int t = 0; t < n.input_weights_size(); ++t)
+        std::cout << "  w[" << t << "] = " << n.input_weights(t).rational() << "  (" << n.input_weights(t).decimal() << ")\n";
+      if (n.has_bias()) std::cout << "  b    = " << n.bias().rational() << "  (" << n.bias().decimal() << ")\n";
+      for (int o = 0; o < n.output_weights_size(); ++o)
+        std::cout << "  a[" << o << "] = " << n.output_weights(o).rational() << "  (" << n.output_weights(o).decimal() << ")\n";
+    }
+    for (int o = 0; o < net.output_bias_size(); ++o)
+      std::cout << "output bias c[" << o << "] = " << net.output_bias(o).rational() << "  (" << net.output_bias(o).decimal() << ")\n";
+    std::cout << "activation pattern (sample: neurons):";
+    for (int i = 0; i < net.activation_size(); ++i) std::cout << (i % 10 == 0 ? "\n  " : " ") << i << ":" << net.activation(i);
+    std::cout << "\n";
+  }
+  if (r.verdict() == relufit::v1::VERDICT_INFEASIBLE) {
+    const auto& cert = r.certificate();
+    if (cert.has_conflicting_pair()) {
+      std::cout << "proof: samples " << cert.conflicting_pair().first() << " and "
+                << cert.conflicting_pair().second() << " have the same input and different labels\n";
+    } else if (cert.has_case_tree()) {
+      size_t nodes = 0, lp = 0, unreal = 0;
+      for (const auto& c : cert.case_tree().cases())
+        for (const auto& n : c.nodes()) {
+          ++nodes;
+          lp += n.kind() == relufit::v1::ProofNode::KIND_LP_INFEASIBLE;
+          unreal += n.kind() == relufit::v1::ProofNode::KIND_UNREALIZABLE;
+        }
+      std::cout << "proof: case tree over " << cert.case_tree().cases_size() << " sign cases, " << nodes
+                << " nodes; leaves: " << lp << " infeasible LPs, " << unreal
+                << " unrealizable activation columns (Farkas certificates)\n";
+    } else {
+      std::cout << "proof: omitted (include_proof was false)\n";
+    }
+  }
+  if (!r.check_summary().empty()) std::cout << "checked: " << r.check_summary() << "\n";
+  const auto& st = r.statistics();
+  std::cout << "statistics: " << st.nodes() << " nodes, " << st.lps_solved() << " LPs, depth "
+            << st.max_depth() << "/" << req.dataset().samples_size() << ", solve " << st.solve_seconds()
+            << " s, check " << st.check_seconds() << " s\n";
+}
+
+std::string status_text(const grpc::Status& s) {
+  static const char* names[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+                                "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+                                "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+                                "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  int code = static_cast<int>(s.error_code());
+  std::string name = code >= 0 && code <= 16 ? names[code] : std::to_string(code);
+  return name + ": " + s.error_message();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"relufit: exact answers to \"can this dataset be fitted with zero error by a\n"
+               "two-layer ReLU network of this shape?\" from a relufit-server."};
+  app.require_subcommand(1);
+  std::string server = "127.0.0.1:50051";
+  app.add_option("--server", server, "relufit-server address HOST:PORT")->capture_default_str();
+
+  auto* solve = app.add_subcommand("solve", "Solve a request (protobuf JSON SolveRequest, or CSV)");
+  std::string file;
+  bool json = false, no_proof = false;
+  double time_limit = 0;
+  uint64_t node_limit = 0;
+  uint32_t digits = 0;
+  CsvArchitecture csv;
+  uint32_t override_width = 0;
+  solve->add_option("FILE", file, "SolveRequest in protobuf JSON (.json) or samples in CSV (.csv)")
+      ->required()->check(CLI::ExistingFile);
+  solve->add_flag("--json", json, "Print the SolveResponse as protobuf JSON and nothing else");
+  solve->add_option("--time-limit", time_limit, "Seconds for the search (default: the server's)")
+      ->check(CLI::NonNegativeNumber);
+  solve->add_option("--node-limit", node_limit, "Largest number of search nodes (default: none)");
+  solve->add_option("--digits", digits, "Significant digits of decimal renderings (default 30)")
+      ->check(CLI::Range(1, 1000));
+  solve->add_flag("--no-proof", no_proof, "Leave the infeasibility case tree out of the response");
+  solve->add_option("--input-dim", csv.input_dim, "CSV: number of input columns (the rest are labels)");
+  solve->add_option("--hidden-width", override_width,
+                    "Hidden width (required for CSV; overrides the JSON request's)");
+  solve->add_flag("--no-hidden-bias", csv.no_hidden_bias, "CSV: neurons without bias");
+  solve->add_flag("--no-output-bias", csv.no_output_bias, "CSV: output without bias");
+
+  auto* verify = app.add_subcommand(
+      "verify", "Check a response against its request with the independent checker;\n"
+                "exit status 0 when the certificate holds");
+  std::string request_file, response_file;
+  bool remote = false;
+  verify->add_option("REQUEST", request_file, "SolveRequest in protobuf JSON")->required()->check(CLI::ExistingFile);
+  verify->add_option("RESPONSE", response_file, "SolveResponse in protobuf JSON")->required()->check(CLI::ExistingFile);
+  verify->add_flag("--remote", remote, "Ask the server's Verify RPC instead of checking locally");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*solve) {
+      csv.hidden_width = override_width;
+      relufit::v1::SolveRequest req = load_request(file, csv);
+      if (override_width) req.mutable_architecture()->set_hidden_width(override_width);
+      if (time_limit > 0) req.mutable_options()->set_time_limit_seconds(time_limit);
+      if (node_limit > 0) req.mutable_options()->set_node_limit(node_limit);
+      if (digits > 0) req.mutable_options()->set_decimal_digits(digits);
+      if (no_proof) req.mutable_options()->set_include_proof(false);
+      auto channel = grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+      if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5)))
+        throw Failure{"cannot reach relufit-server at " + server};
+      auto stub = relufit::v1::ReluFitService::NewStub(channel);
+      grpc::ClientContext ctx;
+      relufit::v1::SolveResponse resp;
+      grpc::Status st = stub->Solve(&ctx, req, &resp);
+      if (!st.ok()) throw Failure{status_text(st)};
+      if (json)
+        std::cout << relufit::to_json(resp) << "\n";
+      else
+        print_human(req, resp);
+      return 0;
+    }
+    if (*verify) {
+      relufit::v1::VerifyRequest vr;
+      std::string error;
+      if (!relufit::parse_json(read_file(request_file), vr.mutable_request(), &error))
+        throw Failure{request_file + ": not a SolveRequest in protobuf JSON: " + error};
+      if (!relufit::parse_json(read_file(response_file), vr.mutable_response(), &error))
+        throw Failure{response_file + ": not a SolveResponse in protobuf JSON: " + error};
+      bool valid = false;
+      std::string message;
+      if (remote) {
+        auto stub = relufit::v1::ReluFitService::NewStub(
+            grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
+        relufit::v1::VerifyResponse out;
+        grpc::Status st = stub->Verify(&ctx, vr, &out);
+        if (!st.ok()) throw Failure{status_text(st)};
+        valid = out.valid();
+        message = out.message();
+      } else {
+        auto check = relufit::check_answer(relufit::request_from_proto(vr.request()),
+                                           relufit::answer_from_proto(vr.response()));
+        valid = check.valid;
+        message = check.message;
+      }
+      if (valid) {
+        std::cout << "valid: " << message << "\n";
+        return 0;
+      }
+      std::cerr << "relufit verify: INVALID: " << message << "\n";
+      return 1;
+    }
+  } catch (const Failure& f) {
+    std::cerr << "relufit: " << f.message << "\n";
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,169 @@
+#include "server/convert.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "algebra/solver.h"
+
+namespace relufit {
+namespace {
+
+v1::ExactNumber exact(const std::string& value, unsigned digits) {
+  v1::ExactNumber out;
+  out.set_rational(value);
+  out.set_decimal(render_decimal(value, digits));
+  return out;
+}
+
+}  // namespace
+
+RequestData request_from_proto(const v1::SolveRequest& request) {
+  RequestData r;
+  const auto& arch = request.architecture();
+  r.input_dim = arch.input_dim();
+  r.hidden_width = arch.hidden_width();
+  r.output_dim = arch.output_dim();
+  r.hidden_bias = !arch.has_hidden_bias() || arch.hidden_bias();
+  r.output_bias = !arch.has_output_bias() || arch.output_bias();
+  for (const auto& s : request.dataset().samples()) {
+    r.x.emplace_back(s.x().begin(), s.x().end());
+    r.y.emplace_back(s.y().begin(), s.y().end());
+  }
+  return r;
+}
+
+v1::SolveRequest request_to_proto(const RequestData& r) {
+  v1::SolveRequest out;
+  auto* arch = out.mutable_architecture();
+  arch->set_input_dim(r.input_dim);
+  arch->set_hidden_width(r.hidden_width);
+  arch->set_output_dim(r.output_dim);
+  arch->set_hidden_bias(r.hidden_bias);
+  arch->set_output_bias(r.output_bias);
+  for (size_t i = 0; i < r.x.size(); ++i) {
+    auto* s = out.mutable_dataset()->add_samples();
+    for (const auto& v : r.x[i]) s->add_x(v);
+    if (i < r.y.size())
+      for (const auto& v : r.y[i]) s->add_y(v);
+  }
+  return out;
+}
+
+v1::SolveResponse answer_to_proto(const AnswerData& a, unsigned digits, bool include_proof) {
+  v1::SolveResponse out;
+  out.set_verdict(static_cast<v1::Verdict>(a.verdict));
+  out.set_reason(a.reason);
+  out.set_check_summary(a.check_summary);
+  if (a.verdict == Verdict::kFeasible) {
+    auto* net = out.mutable_network();
+    for (const auto& nd : a.network.neurons) {
+      auto* n = net->add_neurons();
+      for (const auto& v : nd.input_weights) *n->add_input_weights() = exact(v, digits);
+      if (!nd.bias.empty()) *n->mutable_bias() = exact(nd.bias, digits);
+      for (const auto& v : nd.output_weights) *n->add_output_weights() = exact(v, digits);
+    }
+    for (const auto& v : a.network.output_bias) *net->add_output_bias() = exact(v, digits);
+    for (const auto& act : a.network.activation) net->add_activation(act);
+  }
+  if (a.verdict == Verdict::kInfeasible) {
+    auto* cert = out.mutable_certificate();
+    if (a.certificate.kind == CertificateData::Kind::kConflictingPair) {
+      cert->mutable_conflicting_pair()->set_first(a.certificate.first);
+      cert->mutable_conflicting_pair()->set_second(a.certificate.second);
+    } else if (a.certificate.kind == CertificateData::Kind::kCaseTree && include_proof) {
+      auto* tree = cert->mutable_case_tree();
+      for (uint32_t i : a.certificate.case_tree.sample_order) tree->add_sample_order(i);
+      for (const auto& sc : a.certificate.case_tree.cases) {
+        auto* c = tree->add_cases();
+        c->set_positive_neurons(sc.positive_neurons);
+        for (const auto& nd : sc.nodes) {
+          auto* n = c->add_nodes();
+          n->set_depth(nd.depth);
+          n->set_activation(nd.activation);
+          n->set_kind(static_cast<v1::ProofNode::Kind>(nd.kind));
+          n->set_neuron(nd.neuron);
+          for (const auto& e : nd.farkas) {
+            auto* fe = n->add_farkas();
+            fe->set_row(e.row);
+            fe->set_value(e.value);
+          }
+        }
+      }
+    }
+  }
+  auto* st = out.mutable_statistics();
+  st->set_nodes(a.stats.nodes);
+  st->set_lps_solved(a.stats.lps_solved);
+  st->set_max_depth(a.stats.max_depth);
+  st->set_solve_seconds(a.stats.solve_seconds);
+  st->set_check_seconds(a.stats.check_seconds);
+  return out;
+}
+
+AnswerData answer_from_proto(const v1::SolveResponse& r) {
+  AnswerData a;
+  a.verdict = static_cast<Verdict>(r.verdict());
+  a.reason = r.reason();
+  a.check_summary = r.check_summary();
+  for (const auto& n : r.network().neurons()) {
+    NeuronData nd;
+    for (const auto& v : n.input_weights()) nd.input_weights.push_back(v.rational());
+    if (n.has_bias()) nd.bias = n.bias().rational();
+    for (const auto& v : n.output_weights()) nd.output_weights.push_back(v.rational());
+    a.network.neurons.push_back(std::move(nd));
+  }
+  for (const auto& v : r.network().output_bias()) a.network.output_bias.push_back(v.rational());
+  for (const auto& act : r.network().activation()) a.network.activation.push_back(act);
+  const auto& cert = r.certificate();
+  if (cert.has_conflicting_pair()) {
+    a.certificate.kind = CertificateData::Kind::kConflictingPair;
+    a.certificate.first = cert.conflicting_pair().first();
+    a.certificate.second = cert.conflicting_pair().second();
+  } else if (cert.has_case_tree()) {
+    a.certificate.kind = CertificateData::Kind::kCaseTree;
+    auto& tree = a.certificate.case_tree;
+    tree.sample_order.assign(cert.case_tree().sample_order().begin(),
+                             cert.case_tree().sample_order().end());
+    for (const auto& c : cert.case_tree().cases()) {
+      SignCaseData sc;
+      sc.positive_neurons = c.positive_neurons();
+      for (const auto& n : c.nodes()) {
+        ProofNodeData nd;
+        nd.depth = n.depth();
+        nd.activation = n.activation();
+        nd.kind = static_cast<ProofNodeKind>(n.kind());
+        nd.neuron = n.neuron();
+        for (const auto& e : n.farkas()) nd.farkas.push_back({e.row(), e.value()});
+        sc.nodes.push_back(std::move(nd));
+      }
+      tree.cases.push_back(std::move(sc));
+    }
+  }
+  a.stats.nodes = r.statistics().nodes();
+  a.stats.lps_solved = r.statistics().lps_solved();
+  a.stats.max_depth = r.statistics().max_depth();
+  a.stats.solve_seconds = r.statistics().solve_seconds();
+  a.stats.check_seconds = r.statistics().check_seconds();
+  return a;
+}
+
+bool parse_json(const std::string& json, google::protobuf::Message* message, std::string* error) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto status = google::protobuf::util::JsonStringToMessage(json, message, options);
+  if (!status.ok()) {
+    if (error) *error = std::string(status.message());
+    return false;
+  }
+  return true;
+}
+
+std::string to_json(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out;
+}
+
+}  // namespace relufit

@@ -1,0 +1,80 @@
+// relufit-server: the gRPC service that decides exact ReLU training problems.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <thread>
+
+#include "server/service.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "relufit-server: decides whether a dataset can be fitted with zero error by a two-layer\n"
+      "ReLU network, exactly, and returns checked weights or a checkable proof (gRPC service\n"
+      "relufit.v1.ReluFitService, with health checking and server reflection)."};
+  std::string listen = "127.0.0.1:50051";
+  relufit::ServiceOptions options;
+  std::string log_level = "info";
+  app.add_option("--listen", listen, "Address to listen on, HOST:PORT")->capture_default_str();
+  app.add_option("--max-samples", options.limits.max_samples, "Largest dataset accepted")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--max-input-dim", options.limits.max_input_dim, "Largest input_dim accepted")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--max-hidden-width", options.limits.max_hidden_width,
+                 "Largest hidden_width accepted (at most 20)")
+      ->capture_default_str()->check(CLI::Range(1, 20));
+  app.add_option("--max-output-dim", options.limits.max_output_dim, "Largest output_dim accepted")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--max-digits", options.limits.max_digits,
+                 "Most decimal digits in one number of a request")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--default-time-limit", options.default_time_limit,
+                 "Seconds per solve when the request sets no time limit")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--max-time-limit", options.max_time_limit, "Cap on any request's time limit (s)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  // Signals are handled by one thread with sigwait, so block them everywhere.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  static std::atomic<bool> shutting_down{false};
+  options.shutting_down = &shutting_down;
+  relufit::ReluFitServiceImpl service(options);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || bound_port == 0) {
+    spdlog::critical("cannot listen on {} (address in use or invalid)", listen);
+    return 1;
+  }
+  spdlog::info("relufit-server listening on {}", listen);
+
+  std::thread waiter([&]() {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("signal {} received, shutting down", sig);
+    shutting_down = true;
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  });
+  server->Wait();
+  waiter.join();
+  spdlog::info("relufit-server stopped");
+  return 0;
+}
