@@ -44,6 +44,26 @@ namespace {
 
 enum class Status { kFound, kExhausted, kBudget, kStopped };
 
+// One frame of the depth-first search: a node and its remaining children.
+struct Frame {
+  size_t depth = 0;
+  std::string act;                  // activation of sample order[depth - 1]
+  std::vector<mpq_class> point;     // parent's point until visited, then the node's
+  bool visited = false;
+  std::vector<std::string> kids;
+  size_t next_kid = 0;
+};
+
+// The resumable search of one sign case: its own stack, path and proof.
+struct CaseState {
+  uint32_t positive = 0;
+  std::vector<Frame> stack;
+  std::vector<std::string> path;  // activation per decided sample
+  std::vector<LpRow> rows;        // LP rows of the decided samples, canonical order
+  std::vector<ProofNodeData> nodes;
+  bool finished = false;
+};
+
 class SingleOutputSearch {
  public:
   SingleOutputSearch(const Problem& p, const SearchControl& control, SolveStats* stats)
@@ -62,25 +82,23 @@ class SingleOutputSearch {
 
   SearchOutcome run() {
     SearchOutcome out;
-    const uint32_t cases = m_ + 1;
-    std::vector<bool> done(cases, false);
-    std::vector<SignCaseData> proofs(cases);
-    uint64_t budget = 256;
-    // Round-robin over the sign cases with doubling node budgets, so a
-    // feasible case is not starved by an exhaustive one.
+    std::vector<CaseState> cases(m_ + 1);
+    for (uint32_t pcase = 0; pcase <= m_; ++pcase) {
+      cases[pcase].positive = pcase;
+      Frame root;
+      root.point.assign(nvars_, mpq_class(0));
+      cases[pcase].stack.push_back(std::move(root));
+    }
+    // Round-robin over the sign cases in growing slices, each resuming where
+    // it stopped, so a feasible case is not starved by an exhaustive one.
+    uint64_t slice = 256;
     while (true) {
-      bool all_done = true;
-      for (uint32_t pcase = 0; pcase < cases; ++pcase) {
-        if (done[pcase]) continue;
-        positive_ = pcase;
-        nodes_.clear();
-        path_.clear();
-        rows_.clear();
-        budget_left_ = budget;
-        std::vector<mpq_class> origin(nvars_, mpq_class(0));
-        Status st = explore(0, "", origin);
+      bool all_finished = true;
+      for (CaseState& cs : cases) {
+        if (cs.finished) continue;
+        Status st = advance(cs, slice);
         if (st == Status::kFound) {
-          fill_weights(&out);
+          fill_weights(cs, &out);
           out.verdict = Verdict::kFeasible;
           return out;
         }
@@ -90,27 +108,30 @@ class SingleOutputSearch {
           return out;
         }
         if (st == Status::kExhausted) {
-          done[pcase] = true;
-          proofs[pcase].positive_neurons = pcase;
-          proofs[pcase].nodes = std::move(nodes_);
+          cs.finished = true;
         } else {
-          all_done = false;
+          all_finished = false;
         }
       }
-      if (all_done) break;
-      budget *= 2;
+      if (all_finished) break;
+      slice = std::min<uint64_t>(slice * 2, 1u << 16);
     }
     out.verdict = Verdict::kInfeasible;
     out.proof.sample_order = order_;
-    out.proof.cases = std::move(proofs);
+    for (CaseState& cs : cases) {
+      SignCaseData sc;
+      sc.positive_neurons = cs.positive;
+      sc.nodes = std::move(cs.nodes);
+      out.proof.cases.push_back(std::move(sc));
+    }
     return out;
   }
 
  private:
-  int sign_of(uint32_t j) const { return j < positive_ ? 1 : -1; }
+  static int sign_of(const CaseState& cs, uint32_t j) { return j < cs.positive ? 1 : -1; }
 
   // Rows of the decided sample at path position s with activation `act`.
-  void append_rows(size_t s, const std::string& act) {
+  void append_rows(CaseState& cs, size_t s, const std::string& act) {
     const uint32_t i = order_[s];
     LpRow eq;
     eq.coeffs.assign(nvars_, mpq_class(0));
@@ -118,25 +139,25 @@ class SingleOutputSearch {
     eq.rhs = p_.y[i][0];
     for (uint32_t j = 0; j < m_; ++j)
       if (act[j] == '1')
-        for (uint32_t t = 0; t < dz_; ++t) eq.coeffs[j * dz_ + t] = sign_of(j) * xt_[i][t];
+        for (uint32_t t = 0; t < dz_; ++t) eq.coeffs[j * dz_ + t] = sign_of(cs, j) * xt_[i][t];
     if (p_.output_bias) eq.coeffs[m_ * dz_] = 1;
-    rows_.push_back(std::move(eq));
+    cs.rows.push_back(std::move(eq));
     for (uint32_t j = 0; j < m_; ++j) {
       LpRow g;
       g.coeffs.assign(nvars_, mpq_class(0));
       g.sense = RowSense::kGreaterEqual;
       const int sigma = act[j] == '1' ? 1 : -1;
       for (uint32_t t = 0; t < dz_; ++t) g.coeffs[j * dz_ + t] = sigma * xt_[i][t];
-      rows_.push_back(std::move(g));
+      cs.rows.push_back(std::move(g));
     }
   }
 
   // Farkas vector (over decided samples) when the column of neuron j is not
   // an open half-space dichotomy; empty when it is realizable.
-  const std::vector<mpq_class>& realizability(uint32_t j) {
+  const std::vector<mpq_class>& realizability(const CaseState& cs, uint32_t j) {
     std::string key;
-    key.reserve(path_.size());
-    for (const auto& act : path_) key.push_back(act[j]);
+    key.reserve(cs.path.size());
+    for (const auto& act : cs.path) key.push_back(act[j]);
     auto it = realizable_memo_.find(key);
     if (it != realizable_memo_.end()) return it->second;
     std::vector<mpq_class> farkas;
@@ -187,7 +208,8 @@ class SingleOutputSearch {
 
   // Activation vectors for sample order_[depth] allowed by the symmetry rule,
   // the one predicted by `point` first, then by distance from it.
-  std::vector<std::string> children(size_t depth, const std::vector<mpq_class>& point) {
+  std::vector<std::string> children(const CaseState& cs, size_t depth,
+                                    const std::vector<mpq_class>& point) {
     const uint32_t i = order_[depth];
     std::string predicted(m_, '0');
     for (uint32_t j = 0; j < m_; ++j) {
@@ -198,9 +220,9 @@ class SingleOutputSearch {
     // tied[j]: neurons j, j+1 share a sign group and agree on all decided samples.
     std::vector<bool> tied(m_, false);
     for (uint32_t j = 0; j + 1 < m_; ++j) {
-      if (sign_of(j) != sign_of(j + 1)) continue;
+      if (sign_of(cs, j) != sign_of(cs, j + 1)) continue;
       bool same = true;
-      for (const auto& act : path_)
+      for (const auto& act : cs.path)
         if (act[j] != act[j + 1]) {
           same = false;
           break;
@@ -228,59 +250,92 @@ class SingleOutputSearch {
     return out;
   }
 
-  Status explore(size_t depth, const std::string& act, const std::vector<mpq_class>& parent_point) {
-    if (stop_requested()) return Status::kStopped;
-    if (budget_left_ == 0) return Status::kBudget;
-    --budget_left_;
+  // Visits the node on top of the stack: records it in the proof, cuts it
+  // with a certificate, or prepares its children. Returns kFound at a leaf
+  // that fits every sample, kExhausted when cut, kBudget when it branches.
+  Status visit(CaseState& cs) {
+    Frame& f = cs.stack.back();
+    f.visited = true;
     ++stats_->nodes;
-    stats_->max_depth = std::max<uint32_t>(stats_->max_depth, static_cast<uint32_t>(depth));
-    const size_t node_index = nodes_.size();
-    nodes_.push_back({static_cast<uint32_t>(depth), act, ProofNodeKind::kBranch, 0, {}});
-    std::vector<mpq_class> point = parent_point;
-    if (depth > 0) {
+    stats_->max_depth = std::max<uint32_t>(stats_->max_depth, static_cast<uint32_t>(f.depth));
+    ProofNodeData node{static_cast<uint32_t>(f.depth), f.act, ProofNodeKind::kBranch, 0, {}};
+    if (f.depth > 0) {
       for (uint32_t j = 0; j < m_; ++j) {
-        const auto& farkas = realizability(j);
+        const auto& farkas = realizability(cs, j);
         if (!farkas.empty()) {
-          nodes_[node_index].kind = ProofNodeKind::kUnrealizable;
-          nodes_[node_index].neuron = j;
-          nodes_[node_index].farkas = sparse(farkas);
+          node.kind = ProofNodeKind::kUnrealizable;
+          node.neuron = j;
+          node.farkas = sparse(farkas);
+          cs.nodes.push_back(std::move(node));
           return Status::kExhausted;
         }
       }
-      const size_t first_new = rows_.size() - (m_ + 1);
-      std::vector<LpRow> fresh(rows_.begin() + static_cast<long>(first_new), rows_.end());
-      if (!point_satisfies(fresh, point)) {
-        LpResult res = solve_lp_feasibility(rows_, nvars_, &lp_);
+      // The parent's point often satisfies the new sample's rows already.
+      const auto first_new = cs.rows.end() - (m_ + 1);
+      std::vector<LpRow> fresh(first_new, cs.rows.end());
+      if (!point_satisfies(fresh, f.point)) {
+        LpResult res = solve_lp_feasibility(cs.rows, nvars_, &lp_);
         ++stats_->lps_solved;
         if (!res.feasible) {
-          nodes_[node_index].kind = ProofNodeKind::kLpInfeasible;
-          nodes_[node_index].farkas = sparse(res.farkas);
+          node.kind = ProofNodeKind::kLpInfeasible;
+          node.farkas = sparse(res.farkas);
+          cs.nodes.push_back(std::move(node));
           return Status::kExhausted;
         }
-        point = std::move(res.point);
+        f.point = std::move(res.point);
       }
     }
-    if (depth == p_.num_samples()) {
-      solution_ = point;
+    cs.nodes.push_back(std::move(node));
+    if (f.depth == p_.num_samples()) {
+      solution_ = f.point;
       return Status::kFound;
     }
-    for (const std::string& child : children(depth, point)) {
-      path_.push_back(child);
-      append_rows(depth, child);
-      Status st = explore(depth + 1, child, point);
-      rows_.resize(rows_.size() - (m_ + 1));
-      path_.pop_back();
-      if (st != Status::kExhausted) return st;
+    f.kids = children(cs, f.depth, f.point);
+    return Status::kBudget;
+  }
+
+  void pop(CaseState& cs) {
+    if (cs.stack.back().depth > 0) {
+      cs.path.pop_back();
+      cs.rows.resize(cs.rows.size() - (m_ + 1));
+    }
+    cs.stack.pop_back();
+  }
+
+  // Runs the case's depth-first search for at most `budget` node visits.
+  Status advance(CaseState& cs, uint64_t budget) {
+    while (!cs.stack.empty()) {
+      Frame& f = cs.stack.back();
+      if (!f.visited) {
+        if (stop_requested()) return Status::kStopped;
+        if (budget == 0) return Status::kBudget;
+        --budget;
+        Status st = visit(cs);
+        if (st == Status::kFound) return st;
+        if (st == Status::kExhausted) pop(cs);
+        continue;
+      }
+      if (f.next_kid == f.kids.size()) {
+        pop(cs);
+        continue;
+      }
+      Frame child;
+      child.depth = f.depth + 1;
+      child.act = f.kids[f.next_kid++];
+      child.point = f.point;
+      cs.path.push_back(child.act);
+      append_rows(cs, f.depth, child.act);
+      cs.stack.push_back(std::move(child));
     }
     return Status::kExhausted;
   }
 
-  void fill_weights(SearchOutcome* out) const {
+  void fill_weights(const CaseState& cs, SearchOutcome* out) const {
     out->a.resize(m_);
     out->w.assign(m_, {});
     out->b.assign(m_, mpq_class(0));
     for (uint32_t j = 0; j < m_; ++j) {
-      out->a[j] = sign_of(j);
+      out->a[j] = sign_of(cs, j);
       for (uint32_t t = 0; t < p_.input_dim; ++t) out->w[j].push_back(solution_[j * dz_ + t]);
       if (p_.hidden_bias) out->b[j] = solution_[j * dz_ + p_.input_dim];
     }
@@ -290,16 +345,12 @@ class SingleOutputSearch {
   const Problem& p_;
   const SearchControl& control_;
   SolveStats* stats_;
-  uint32_t m_ = 0, dz_ = 0, nvars_ = 0, positive_ = 0;
+  uint32_t m_ = 0, dz_ = 0, nvars_ = 0;
   std::vector<uint32_t> order_;
   std::vector<std::vector<mpq_class>> xt_;
-  std::vector<std::string> path_;  // activation per decided sample
-  std::vector<LpRow> rows_;        // LP rows of the decided samples, canonical order
-  std::vector<ProofNodeData> nodes_;
   std::unordered_map<std::string, std::vector<mpq_class>> realizable_memo_;
   std::vector<mpq_class> solution_;
   LpCounters lp_;
-  uint64_t budget_left_ = 0;
   std::string stop_reason_;
   std::chrono::steady_clock::time_point last_progress_;
 };

@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot listen on {} (address in use or invalid)", listen);
     return 1;
   }
-  spdlog::info("relufit-server listening on {}", listen);
+  spdlog::info("relufit-server listening on {} (port {})", listen, bound_port);
 
   std::thread waiter([&]() {
     int sig = 0;
