@@ -1,0 +1,178 @@
+// Golden instances (tests/golden/EXPECTED.tsv): each must get its expected
+// verdict with a certificate the independent checker accepts, and tampered
+// certificates must be rejected.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "algebra/checker.h"
+#include "algebra/problem.h"
+#include "algebra/solver.h"
+#include "server/convert.h"
+
+namespace relufit {
+namespace {
+
+struct Golden {
+  std::string name, verdict, reason;
+};
+
+void PrintTo(const Golden& g, std::ostream* os) { *os << g.name << " (" << g.verdict << ")"; }
+
+std::vector<Golden> load_expected() {
+  std::vector<Golden> out;
+  std::ifstream in(std::string(RELUFIT_GOLDEN_DIR) + "/EXPECTED.tsv");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream ls(line);
+    Golden g;
+    std::getline(ls, g.name, '\t');
+    std::getline(ls, g.verdict, '\t');
+    std::getline(ls, g.reason);
+    out.push_back(g);
+  }
+  return out;
+}
+
+RequestData load_request(const std::string& name) {
+  std::ifstream in(std::string(RELUFIT_GOLDEN_DIR) + "/" + name + ".json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  v1::SolveRequest req;
+  std::string error;
+  EXPECT_TRUE(parse_json(ss.str(), &req, &error)) << name << ": " << error;
+  return request_from_proto(req);
+}
+
+AnswerData solve(const RequestData& r) {
+  Problem p;
+  auto e = build_problem(r, {}, &p);
+  EXPECT_TRUE(e.ok()) << e.message;
+  SolveSettings settings;
+  settings.control.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  return solve_problem(p, settings);
+}
+
+Verdict verdict_of(const std::string& s) {
+  if (s == "feasible") return Verdict::kFeasible;
+  if (s == "infeasible") return Verdict::kInfeasible;
+  return Verdict::kUnknown;
+}
+
+class GoldenTest : public ::testing::TestWithParam<Golden> {};
+
+TEST_P(GoldenTest, ExpectedVerdictWithAcceptedCertificate) {
+  const Golden& g = GetParam();
+  RequestData r = load_request(g.name);
+  AnswerData a = solve(r);
+  ASSERT_EQ(a.verdict, verdict_of(g.verdict)) << g.name << " (" << g.reason << "): " << a.reason;
+  CheckResult c = check_answer(r, a);
+  EXPECT_TRUE(c.valid) << c.message;
+  // The certificate also survives the trip through protobuf.
+  AnswerData round = answer_from_proto(answer_to_proto(a, 30, true));
+  EXPECT_TRUE(check_answer(r, round).valid);
+}
+
+std::string test_name(const ::testing::TestParamInfo<Golden>& info) {
+  std::string s;
+  for (char ch : info.param.name) s.push_back(std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_');
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(Instances, GoldenTest, ::testing::ValuesIn(load_expected()), test_name);
+
+TEST(Tamper, ChangedWeightIsRejected) {
+  RequestData r = load_request("shared/planted_n10_d2_m2_k1");
+  AnswerData a = solve(r);
+  ASSERT_EQ(a.verdict, Verdict::kFeasible);
+  // Change the output weight of a neuron that is active at some sample.
+  size_t j = 0;
+  while (j < a.network.neurons.size() &&
+         std::none_of(a.network.activation.begin(), a.network.activation.end(),
+                      [&](const std::string& act) { return act[j] == '1'; }))
+    ++j;
+  ASSERT_LT(j, a.network.neurons.size());
+  a.network.neurons[j].output_weights[0] += "1";  // e.g. "-1" -> "-11"
+  CheckResult c = check_answer(r, a);
+  EXPECT_FALSE(c.valid);
+  EXPECT_NE(c.message.find("differs from the label"), std::string::npos) << c.message;
+}
+
+TEST(Tamper, ChangedFarkasEntryIsRejected) {
+  RequestData r = load_request("shared/xor_m1");
+  AnswerData a = solve(r);
+  ASSERT_EQ(a.verdict, Verdict::kInfeasible);
+  ASSERT_TRUE(check_answer(r, a).valid);
+  auto& nodes = a.certificate.case_tree.cases[0].nodes;
+  auto leaf = std::find_if(nodes.begin(), nodes.end(), [](const ProofNodeData& n) {
+    return n.kind == ProofNodeKind::kLpInfeasible && !n.farkas.empty();
+  });
+  ASSERT_NE(leaf, nodes.end());
+  leaf->farkas[0].value = "(" + leaf->farkas[0].value + ")*2";
+  EXPECT_FALSE(check_answer(r, a).valid);  // not even a number
+  leaf->farkas[0].value = "12345/7";
+  CheckResult c = check_answer(r, a);
+  EXPECT_FALSE(c.valid);
+  EXPECT_NE(c.message.find("Farkas"), std::string::npos) << c.message;
+}
+
+TEST(Tamper, MissingBranchIsRejected) {
+  RequestData r = load_request("hat_m1");
+  AnswerData a = solve(r);
+  ASSERT_EQ(a.verdict, Verdict::kInfeasible);
+  ASSERT_TRUE(check_answer(r, a).valid);
+  auto& nodes = a.certificate.case_tree.cases[1].nodes;
+  // Drop the last child subtree of the root.
+  size_t last_child = 0;
+  for (size_t i = 1; i < nodes.size(); ++i)
+    if (nodes[i].depth == 1) last_child = i;
+  ASSERT_GT(last_child, 0u);
+  nodes.erase(nodes.begin() + static_cast<long>(last_child), nodes.end());
+  CheckResult c = check_answer(r, a);
+  EXPECT_FALSE(c.valid);
+  EXPECT_NE(c.message.find("missing branch"), std::string::npos) << c.message;
+}
+
+TEST(Tamper, MissingSignCaseAndBadPermutationAreRejected) {
+  RequestData r = load_request("hat_m1");
+  AnswerData a = solve(r);
+  ASSERT_EQ(a.verdict, Verdict::kInfeasible);
+  AnswerData b = a;
+  b.certificate.case_tree.cases.pop_back();
+  EXPECT_FALSE(check_answer(r, b).valid);
+  b = a;
+  b.certificate.case_tree.sample_order[0] = b.certificate.case_tree.sample_order[1];
+  EXPECT_FALSE(check_answer(r, b).valid);
+  b = a;
+  b.certificate.case_tree.cases[0].nodes[0].kind = ProofNodeKind::kLpInfeasible;  // root "leaf"
+  EXPECT_FALSE(check_answer(r, b).valid);
+}
+
+TEST(Tamper, WrongVerdictsAreRejected) {
+  RequestData r = load_request("shared/xor_m1");
+  AnswerData a = solve(r);
+  AnswerData claimed = a;
+  claimed.verdict = Verdict::kFeasible;  // with no network
+  EXPECT_FALSE(check_answer(r, claimed).valid);
+  // A network that fits XOR at width 2 is not accepted at width 1.
+  RequestData wide = load_request("shared/xor_m2");
+  AnswerData fit = solve(wide);
+  ASSERT_EQ(fit.verdict, Verdict::kFeasible);
+  EXPECT_FALSE(check_answer(r, fit).valid);
+  // A conflicting pair that is not one.
+  AnswerData pair;
+  pair.verdict = Verdict::kInfeasible;
+  pair.certificate.kind = CertificateData::Kind::kConflictingPair;
+  pair.certificate.first = 0;
+  pair.certificate.second = 1;
+  EXPECT_FALSE(check_answer(r, pair).valid);
+  // UNKNOWN needs a reason.
+  AnswerData unknown;
+  unknown.verdict = Verdict::kUnknown;
+  EXPECT_FALSE(check_answer(r, unknown).valid);
+}
+
+}  // namespace
+}  // namespace relufit

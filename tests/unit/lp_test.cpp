@@ -1,0 +1,91 @@
+// The exact LP: every answer is a verified point or Farkas vector, and the
+// two kinds agree with the construction of the instance.
+#include "algebra/lp.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace relufit {
+namespace {
+
+LpRow row(std::vector<long> coeffs, RowSense sense, mpq_class rhs) {
+  LpRow r;
+  for (long c : coeffs) r.coeffs.emplace_back(c);
+  r.sense = sense;
+  r.rhs = rhs;
+  return r;
+}
+
+TEST(Lp, SimpleFeasibleAndInfeasible) {
+  // x >= 1, -x >= -3: feasible.
+  std::vector<LpRow> rows = {row({1}, RowSense::kGreaterEqual, 1), row({-1}, RowSense::kGreaterEqual, -3)};
+  LpResult r = solve_lp_feasibility(rows, 1);
+  ASSERT_TRUE(r.feasible);
+  EXPECT_TRUE(point_satisfies(rows, r.point));
+  // x >= 2, -x >= -1: infeasible.
+  rows = {row({1}, RowSense::kGreaterEqual, 2), row({-1}, RowSense::kGreaterEqual, -1)};
+  r = solve_lp_feasibility(rows, 1);
+  ASSERT_FALSE(r.feasible);
+  EXPECT_TRUE(farkas_proves_infeasible(rows, 1, r.farkas));
+  // x + y = 1, x + y = 2: infeasible through equalities only.
+  rows = {row({1, 1}, RowSense::kEqual, 1), row({1, 1}, RowSense::kEqual, 2)};
+  r = solve_lp_feasibility(rows, 2);
+  ASSERT_FALSE(r.feasible);
+  EXPECT_TRUE(farkas_proves_infeasible(rows, 2, r.farkas));
+}
+
+TEST(Lp, NoRowsIsFeasible) {
+  LpResult r = solve_lp_feasibility({}, 3);
+  ASSERT_TRUE(r.feasible);
+  EXPECT_EQ(r.point.size(), 3u);
+}
+
+TEST(Lp, RejectsWrongCertificates) {
+  std::vector<LpRow> rows = {row({1}, RowSense::kGreaterEqual, 2), row({-1}, RowSense::kGreaterEqual, -1)};
+  EXPECT_FALSE(farkas_proves_infeasible(rows, 1, {mpq_class(1), mpq_class(2)}));   // combination not zero
+  EXPECT_FALSE(farkas_proves_infeasible(rows, 1, {mpq_class(-1), mpq_class(-1)}));  // negative on >=
+  EXPECT_TRUE(farkas_proves_infeasible(rows, 1, {mpq_class(1), mpq_class(1)}));
+  EXPECT_FALSE(point_satisfies(rows, {mpq_class(3, 2)}));
+}
+
+// Property: systems built around a planted point are always reported
+// feasible; every answer, feasible or not, verifies exactly.
+TEST(Lp, RandomSystemsAreDecidedWithVerifiedAnswers) {
+  std::mt19937 rng(12345);
+  std::uniform_int_distribution<int> coef(-5, 5), nvars_d(1, 8), nrows_d(1, 40);
+  int feasible = 0, infeasible = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const size_t nv = static_cast<size_t>(nvars_d(rng)), nr = static_cast<size_t>(nrows_d(rng));
+    const bool planted = trial % 2 == 0;
+    std::vector<mpq_class> x0(nv);
+    for (auto& v : x0) v = mpq_class(coef(rng), 1 + std::abs(coef(rng)));
+    std::vector<LpRow> rows;
+    for (size_t r = 0; r < nr; ++r) {
+      LpRow lr;
+      mpq_class at = 0;
+      for (size_t i = 0; i < nv; ++i) {
+        lr.coeffs.emplace_back(coef(rng));
+        at += lr.coeffs.back() * x0[i];
+      }
+      lr.sense = r % 4 == 0 ? RowSense::kEqual : RowSense::kGreaterEqual;
+      lr.rhs = planted ? (lr.sense == RowSense::kEqual ? at : at - std::abs(coef(rng)))
+                       : mpq_class(coef(rng));
+      rows.push_back(std::move(lr));
+    }
+    LpResult res = solve_lp_feasibility(rows, nv);
+    if (res.feasible) {
+      ++feasible;
+      ASSERT_TRUE(point_satisfies(rows, res.point)) << "trial " << trial;
+    } else {
+      ++infeasible;
+      ASSERT_FALSE(planted) << "planted system reported infeasible, trial " << trial;
+      ASSERT_TRUE(farkas_proves_infeasible(rows, nv, res.farkas)) << "trial " << trial;
+    }
+  }
+  EXPECT_GT(feasible, 200);
+  EXPECT_GT(infeasible, 20);
+}
+
+}  // namespace
+}  // namespace relufit
