@@ -123,28 +123,47 @@ std::vector<Column> farkas_columns(const std::vector<LpRow>& rows) {
   return columns;
 }
 
-// Solves M v = b exactly (M square, row-major); nullopt when singular.
-std::optional<std::vector<mpq_class>> solve_square(std::vector<mpq_class> mat,
-                                                   std::vector<mpq_class> b) {
-  const size_t n = b.size();
-  for (size_t col = 0; col < n; ++col) {
-    size_t p = col;
-    while (p < n && sgn(mat[p * n + col]) == 0) ++p;
-    if (p == n) return std::nullopt;
-    if (p != col) {
-      for (size_t j = 0; j < n; ++j) std::swap(mat[p * n + j], mat[col * n + j]);
-      std::swap(b[p], b[col]);
-    }
-    mpq_class piv = mat[col * n + col];
-    for (size_t i = 0; i < n; ++i) {
-      if (i == col || sgn(mat[i * n + col]) == 0) continue;
-      mpq_class f = mat[i * n + col] / piv;
-      for (size_t j = col; j < n; ++j) mat[i * n + j] -= f * mat[col * n + j];
-      b[i] -= f * b[col];
-    }
+// Solves M v = b exactly for square integer M (row-major) by fraction-free
+// Gauss-Jordan elimination (every intermediate entry is a minor of [M | b],
+// so all divisions are exact and the numbers stay small); nullopt when
+// singular.
+std::optional<std::vector<mpq_class>> solve_square_integer(std::vector<mpz_class> mat,
+                                                           const std::vector<mpz_class>& b) {
+  const size_t n = b.size(), w = n + 1;
+  std::vector<mpz_class> aug(n * w);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < n; ++j) aug[i * w + j].swap(mat[i * n + j]);
+    aug[i * w + n] = b[i];
   }
-  for (size_t i = 0; i < n; ++i) b[i] /= mat[i * n + i];
-  return b;
+  mpz_class prev = 1, t;
+  for (size_t k = 0; k < n; ++k) {
+    size_t p = k;
+    while (p < n && sgn(aug[p * w + k]) == 0) ++p;
+    if (p == n) return std::nullopt;
+    if (p != k)
+      for (size_t j = 0; j < w; ++j) aug[p * w + j].swap(aug[k * w + j]);
+    for (size_t i = 0; i < n; ++i) {
+      if (i == k) continue;
+      mpz_srcptr akk = aug[k * w + k].get_mpz_t(), aik = aug[i * w + k].get_mpz_t();
+      for (size_t j = 0; j < w; ++j) {
+        if (j == k) continue;
+        mpz_ptr aij = aug[i * w + j].get_mpz_t();
+        mpz_mul(t.get_mpz_t(), aik, aug[k * w + j].get_mpz_t());
+        mpz_mul(aij, aij, akk);
+        mpz_sub(aij, aij, t.get_mpz_t());
+        mpz_divexact(aij, aij, prev.get_mpz_t());
+      }
+    }
+    for (size_t i = 0; i < n; ++i)
+      if (i != k) aug[i * w + k] = 0;
+    prev = aug[k * w + k];
+  }
+  std::vector<mpq_class> x(n);
+  for (size_t i = 0; i < n; ++i) {
+    x[i] = mpq_class(aug[i * w + n], aug[i * w + i]);
+    x[i].canonicalize();
+  }
+  return x;
 }
 
 // Column of the Farkas system (structural or artificial) as an exact vector.
@@ -172,31 +191,43 @@ std::vector<mpq_class> farkas_from_basis(const std::vector<Column>& columns, siz
   return farkas;
 }
 
-// Rebuilds the exact answer from a basis found in double precision.
+// Rebuilds the exact answer from a basis found in double precision. Each
+// basis column is scaled to integers (by the lcm of its denominators, s_k),
+// so B = B' S^-1 and B nu = q becomes B' (nu / s) = q, while B^T y = c_B
+// becomes B'^T y = S c_B.
 std::optional<LpResult> exact_from_basis(const std::vector<LpRow>& rows, size_t num_vars,
                                          const std::vector<Column>& columns,
                                          const std::vector<size_t>& basis, bool optimum_zero) {
   const size_t m = num_vars + 1;
-  std::vector<mpq_class> bmat(m * m);
-  for (size_t i = 0; i < m; ++i)
-    for (size_t k = 0; k < m; ++k) bmat[i * m + k] = column_entry(rows, columns, num_vars, basis[k], i);
+  std::vector<mpz_class> bmat(m * m), scale(m);
+  for (size_t k = 0; k < m; ++k) {
+    mpz_class lcm = 1;
+    std::vector<mpq_class> col(m);
+    for (size_t i = 0; i < m; ++i) {
+      col[i] = column_entry(rows, columns, num_vars, basis[k], i);
+      mpz_lcm(lcm.get_mpz_t(), lcm.get_mpz_t(), col[i].get_den_mpz_t());
+    }
+    scale[k] = lcm;
+    for (size_t i = 0; i < m; ++i) bmat[i * m + k] = col[i].get_num() * (lcm / col[i].get_den());
+  }
   LpResult result;
   if (optimum_zero) {
-    std::vector<mpq_class> q(m);
+    std::vector<mpz_class> q(m);
     q[num_vars] = 1;
-    auto values = solve_square(bmat, q);
+    auto values = solve_square_integer(bmat, q);
     if (!values) return std::nullopt;
+    for (size_t k = 0; k < m; ++k) (*values)[k] *= scale[k];
     result.feasible = false;
     result.farkas = farkas_from_basis(columns, rows.size(), basis, *values);
     if (!farkas_proves_infeasible(rows, num_vars, result.farkas)) return std::nullopt;
     return result;
   }
-  // Duals: B^T y = c_B (cost 1 on artificials).
-  std::vector<mpq_class> bt(m * m), cb(m);
+  // Duals: B'^T y = S c_B (cost 1 on artificials, whose scale is 1).
+  std::vector<mpz_class> bt(m * m), cb(m);
   for (size_t i = 0; i < m; ++i)
     for (size_t k = 0; k < m; ++k) bt[k * m + i] = bmat[i * m + k];
   for (size_t k = 0; k < m; ++k) cb[k] = basis[k] >= columns.size() ? 1 : 0;
-  auto y = solve_square(bt, cb);
+  auto y = solve_square_integer(bt, cb);
   if (!y || sgn((*y)[num_vars]) <= 0) return std::nullopt;
   result.feasible = true;
   result.point = point_from_duals(*y, num_vars);

@@ -495,16 +495,36 @@ def relufit_solve(client: Path, address: str, request_path: Path, limit: float,
 
 
 def run_relufit(inst: Instance, limit: float, grace: float, log: Path,
-                client: Path, address: str) -> Outcome:
+                client: Path, address: str, response_dir: Path) -> Outcome:
+    """Solves through the server, then re-checks a decided answer (untimed).
+
+    The response is saved as response_dir/NAME.json. A FEASIBLE network is
+    evaluated here exactly at every sample; every decided response is also
+    re-verified from the saved file by `relufit verify` (the client's local
+    checker), which catches certificates lost or damaged on the way out.
+    """
     outcome, response = relufit_solve(client, address, inst.json_path, limit, limit + grace, log)
+    if response is None:
+        return outcome
+    response_path = response_dir / f"{inst.name}.json"
+    write_json(response_path, response)
+    problems = []
     if outcome.status == FEASIBLE:
-        # Independent exact check of the returned weights (the server checks too).
         try:
             wrong = check_network(inst.problem, network_from_response(response, inst.problem))
         except (ValueError, KeyError, TypeError, ZeroDivisionError) as exc:
             wrong = f"unreadable network: {exc}"
         if wrong:
-            outcome.problem = f"relufit FEASIBLE network does not fit: {wrong}"
+            problems.append(f"relufit FEASIBLE network does not fit: {wrong}")
+    if outcome.status in DECIDED:
+        cmd = [str(client), "verify", str(inst.json_path), str(response_path)]
+        rc, stdout, stderr, _ = _run(cmd, max(120.0, 2 * limit),
+                                     log.with_name(log.name.replace(".log", ".verify.log")))
+        if rc != 0:
+            message = (stdout.strip() + " " + stderr.strip()).strip().replace("\n", " ")
+            problems.append(f"`relufit verify` rejects the {outcome.status.upper()} answer "
+                            f"(exit {rc}): {message[:300]}")
+    outcome.problem = "; ".join(problems) or None
     return outcome
 
 
@@ -579,9 +599,19 @@ class RelufitServer:
         self._log.close()
 
 
-def solver_version(solver: str, client: Optional[Path]) -> str:
-    cmd = {"z3": ["z3", "--version"], "cvc5": ["cvc5", "--version"],
-           "relufit": [str(client), "--version"] if client else None}[solver]
+def solver_version(solver: str, client: Path) -> str:
+    """One line identifying the solver build."""
+    if solver == "relufit":
+        built = datetime.datetime.fromtimestamp(client.stat().st_mtime, datetime.timezone.utc)
+        try:
+            head = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            head = ""
+        return (f"{client}, built {built:%Y-%m-%d %H:%M} UTC"
+                + (f", repository HEAD {head}" if head else ""))
+    cmd = {"z3": ["z3", "--version"], "cvc5": ["cvc5", "--version"]}[solver]
     try:
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               timeout=10, stdin=subprocess.DEVNULL)
@@ -883,7 +913,8 @@ def main(argv: list) -> int:
     args = parse_args(argv)
     out_dir = args.out.resolve()
     inst_dir, log_dir = out_dir / "instances", out_dir / "logs"
-    for directory in (inst_dir, log_dir):
+    response_dir = out_dir / "responses"
+    for directory in (inst_dir, log_dir, response_dir):
         directory.mkdir(parents=True, exist_ok=True)
 
     try:
@@ -944,7 +975,8 @@ def main(argv: list) -> int:
         elif solver == "cvc5":
             o = run_cvc5(inst, args.time_limit, args.grace, log)
         else:
-            o = run_relufit(inst, args.time_limit, args.grace, log, client_bin, address)
+            o = run_relufit(inst, args.time_limit, args.grace, log, client_bin, address,
+                            response_dir)
         with lock:
             outcomes[(inst.name, solver)] = o
             done[0] += 1
@@ -988,8 +1020,8 @@ def main(argv: list) -> int:
           + (f", {png}" if png else ""), file=sys.stderr)
     if problems:
         bar = "!" * 78
-        print("\n".join(["", bar, f"!!! {len(problems)} PROBLEM(S): solvers disagree or "
-                         "contradict the expected verdict", bar]
+        print("\n".join(["", bar, f"!!! {len(problems)} PROBLEM(S): disagreement, wrong verdict "
+                         "or bad certificate", bar]
                         + [f"!!! {p}" for p in problems] + [bar]), file=sys.stderr)
         return 1
     return 0

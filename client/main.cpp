@@ -27,6 +27,15 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+// Channels accept responses of any size: infeasibility proofs can exceed
+// gRPC's default 4 MB receive limit.
+std::shared_ptr<grpc::Channel> make_channel(const std::string& server) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxSendMessageSize(-1);
+  return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+}
+
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -214,7 +223,7 @@ int main(int argc, char** argv) {
       if (node_limit > 0) req.mutable_options()->set_node_limit(node_limit);
       if (digits > 0) req.mutable_options()->set_decimal_digits(digits);
       if (no_proof) req.mutable_options()->set_include_proof(false);
-      auto channel = grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+      auto channel = make_channel(server);
       if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5)))
         throw Failure{"cannot reach relufit-server at " + server};
       auto stub = relufit::v1::ReluFitService::NewStub(channel);
@@ -238,8 +247,7 @@ int main(int argc, char** argv) {
       bool valid = false;
       std::string message;
       if (remote) {
-        auto stub = relufit::v1::ReluFitService::NewStub(
-            grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+        auto stub = relufit::v1::ReluFitService::NewStub(make_channel(server));
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
         relufit::v1::VerifyResponse out;

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:50051";
   relufit::ServiceOptions options;
   std::string log_level = "info";
+  int max_message_mb = 512;
   app.add_option("--listen", listen, "Address to listen on, HOST:PORT")->capture_default_str();
   app.add_option("--max-samples", options.limits.max_samples, "Largest dataset accepted")
       ->capture_default_str()->check(CLI::PositiveNumber);
@@ -37,6 +38,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--max-time-limit", options.max_time_limit, "Cap on any request's time limit (s)")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--max-message-mb", max_message_mb,
+                 "Largest request message accepted, in MiB (Verify carries whole proofs)")
+      ->capture_default_str()->check(CLI::Range(1, 2047));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -58,6 +62,8 @@ int main(int argc, char** argv) {
   int bound_port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &bound_port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(max_message_mb * 1024 * 1024);
+  builder.SetMaxSendMessageSize(-1);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
