@@ -203,6 +203,19 @@ int main(int argc, char** argv) {
   solve->add_flag("--no-hidden-bias", csv.no_hidden_bias, "CSV: neurons without bias");
   solve->add_flag("--no-output-bias", csv.no_output_bias, "CSV: output without bias");
 
+  auto* exporter = app.add_subcommand(
+      "export", "Write the training problem as SMT-LIB 2 (QF_NRA) or readable text");
+  std::string export_file, export_format = "smt2", export_out;
+  exporter->add_option("FILE", export_file, "SolveRequest in protobuf JSON (.json) or CSV (.csv)")
+      ->required()->check(CLI::ExistingFile);
+  exporter->add_option("--format", export_format, "smt2 or text")
+      ->capture_default_str()->check(CLI::IsMember({"smt2", "text"}));
+  exporter->add_option("-o,--output", export_out, "Write to this file instead of stdout");
+  exporter->add_option("--input-dim", csv.input_dim, "CSV: number of input columns");
+  exporter->add_option("--hidden-width", override_width, "Hidden width (required for CSV)");
+  exporter->add_flag("--no-hidden-bias", csv.no_hidden_bias, "CSV: neurons without bias");
+  exporter->add_flag("--no-output-bias", csv.no_output_bias, "CSV: output without bias");
+
   auto* verify = app.add_subcommand(
       "verify", "Check a response against its request with the independent checker;\n"
                 "exit status 0 when the certificate holds");
@@ -235,6 +248,30 @@ int main(int argc, char** argv) {
         std::cout << relufit::to_json(resp) << "\n";
       else
         print_human(req, resp);
+      return 0;
+    }
+    if (*exporter) {
+      csv.hidden_width = override_width;
+      relufit::v1::ExportRequest er;
+      *er.mutable_request() = load_request(export_file, csv);
+      if (override_width) er.mutable_request()->mutable_architecture()->set_hidden_width(override_width);
+      er.set_format(export_format == "text" ? relufit::v1::EXPORT_FORMAT_TEXT
+                                            : relufit::v1::EXPORT_FORMAT_SMTLIB2);
+      auto channel = make_channel(server);
+      if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5)))
+        throw Failure{"cannot reach relufit-server at " + server};
+      auto stub = relufit::v1::ReluFitService::NewStub(channel);
+      grpc::ClientContext ctx;
+      relufit::v1::ExportResponse out;
+      grpc::Status st = stub->Export(&ctx, er, &out);
+      if (!st.ok()) throw Failure{status_text(st)};
+      if (export_out.empty()) {
+        std::cout << out.content();
+      } else {
+        std::ofstream f(export_out, std::ios::binary);
+        f << out.content();
+        if (!f) throw Failure{"cannot write " + export_out};
+      }
       return 0;
     }
     if (*verify) {

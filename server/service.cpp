@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "algebra/checker.h"
+#include "algebra/export.h"
 #include "algebra/solver.h"
 #include "server/convert.h"
 
@@ -95,6 +96,24 @@ grpc::Status ReluFitServiceImpl::Verify(grpc::ServerContext*, const v1::VerifyRe
   response->set_valid(check.valid);
   response->set_message(check.message);
   return grpc::Status::OK;
+}
+
+grpc::Status ReluFitServiceImpl::Export(grpc::ServerContext*, const v1::ExportRequest* request,
+                                        v1::ExportResponse* response) {
+  Problem problem;
+  if (auto e = build_problem(request_from_proto(request->request()), options_.limits, &problem);
+      !e.ok())
+    return to_grpc(e);
+  switch (request->format()) {
+    case v1::EXPORT_FORMAT_SMTLIB2:
+      response->set_content(export_smtlib(problem));
+      return grpc::Status::OK;
+    case v1::EXPORT_FORMAT_TEXT:
+      response->set_content(export_text(problem));
+      return grpc::Status::OK;
+    default:
+      return {grpc::StatusCode::INVALID_ARGUMENT, "format: choose EXPORT_FORMAT_SMTLIB2 or EXPORT_FORMAT_TEXT"};
+  }
 }
 
 }  // namespace relufit

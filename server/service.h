@@ -27,6 +27,8 @@ class ReluFitServiceImpl final : public v1::ReluFitService::Service {
                      v1::SolveResponse* response) override;
   grpc::Status Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
                       v1::VerifyResponse* response) override;
+  grpc::Status Export(grpc::ServerContext* context, const v1::ExportRequest* request,
+                      v1::ExportResponse* response) override;
 
  private:
   ServiceOptions options_;

@@ -7,38 +7,8 @@ set -uo pipefail
 BIN=$1
 TESTS=$2
 WORK=$(mktemp -d)
-SERVER_PID=""
-failures=0
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-  rm -rf "$WORK"
-}
+source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
-
-# Starts a server with extra flags on port 0 (the kernel picks a free port)
-# and sets PORT once it is listening.
-start_server() {
-  "$BIN/relufit-server" --listen 127.0.0.1:0 "$@" > "$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    PORT=$(sed -n 's/.*listening on .*(port \([0-9]*\)).*/\1/p' "$WORK/server.log")
-    [ -n "$PORT" ] && return 0
-    sleep 0.1
-  done
-  echo "server did not start:"; cat "$WORK/server.log"; exit 1
-}
-stop_server() {
-  kill -TERM "$SERVER_PID"
-  local start=$(date +%s%N)
-  wait "$SERVER_PID"
-  local rc=$?
-  local ms=$(( ($(date +%s%N) - start) / 1000000 ))
-  SERVER_PID=""
-  [ $rc -eq 0 ] && pass "server exits 0 on SIGTERM (${ms} ms)" || fail "server exit status $rc on SIGTERM"
-}
 
 start_server
 C() { "$BIN/relufit" --server "127.0.0.1:$PORT" "$@"; }
