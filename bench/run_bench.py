@@ -535,18 +535,30 @@ def free_port() -> int:
 
 
 class RelufitServer:
-    """A relufit-server on a free local port, for the duration of a `with` block."""
+    """A relufit-server on a free local port, for the duration of a `with` block.
+
+    If the server exits while the benchmark runs (crash, or killed from outside),
+    ensure_running() records the event in `exits` (reported as a problem) and
+    starts a new server.
+    """
 
     def __init__(self, server_bin: Path, client_bin: Path, work_dir: Path, extra_args: list):
         self.server_bin, self.client_bin = server_bin, client_bin
         self.work_dir, self.extra_args = work_dir, extra_args
+        self.log_path = work_dir / "relufit-server.log"
         self.proc: Optional[subprocess.Popen] = None
         self.address = ""
+        self.exits: list = []   # descriptions of unexpected server exits
+        self._lock = threading.Lock()
+        self._log = None
 
     def __enter__(self) -> "RelufitServer":
+        self._start(log_mode="w")
+        return self
+
+    def _start(self, log_mode: str) -> None:
         self.address = f"127.0.0.1:{free_port()}"
-        self.log_path = self.work_dir / "relufit-server.log"
-        self._log = open(self.log_path, "w")
+        self._log = open(self.log_path, log_mode)
         cmd = [str(self.server_bin), "--listen", self.address, *self.extra_args]
         print(f"starting {shlex.join(cmd)} (log: {self.log_path})", file=sys.stderr)
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
@@ -556,7 +568,22 @@ class RelufitServer:
         except BaseException:
             self.__exit__(None, None, None)
             raise
-        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def ensure_running(self, context: str) -> str:
+        """Returns the address of a running server, restarting a dead one."""
+        with self._lock:
+            if not self.alive():
+                self._log.close()
+                tail = self.log_path.read_text(errors="replace").strip().splitlines()[-2:]
+                event = (f"relufit-server exited with status {self.proc.returncode} "
+                         f"(noticed {context}); last log lines: {' | '.join(tail)}")
+                self.exits.append(event)
+                print(f"!!! {event}\n!!! restarting relufit-server", file=sys.stderr)
+                self._start(log_mode="a")
+            return self.address
 
     def _wait_ready(self, timeout: float = 30.0) -> None:
         """Waits until the server answers a tiny Solve (XOR at width 2)."""
@@ -589,14 +616,15 @@ class RelufitServer:
                            f"({last}); see {self.log_path}")
 
     def __exit__(self, *exc_info) -> None:
-        if self.proc is not None and self.proc.poll() is None:
+        if self.alive():
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self._log.close()
+        if self._log is not None:
+            self._log.close()
 
 
 def solver_version(solver: str, client: Path) -> str:
@@ -649,6 +677,9 @@ def evaluate(rows: list, solvers: list, limit: float) -> None:
         for s, o in row.outcomes.items():
             if o.problem:
                 row.problems.append(f"BAD CERTIFICATE: {o.problem}")
+        relufit = row.outcomes.get("relufit")
+        if relufit is not None and relufit.status == ERROR:
+            row.problems.append(f"RELUFIT ERROR: {relufit.detail}")
 
         relufit = row.outcomes.get("relufit")
         peers = [row.outcomes[s] for s in solvers if s in PEERS]
@@ -968,15 +999,21 @@ def main(argv: list) -> int:
     lock = threading.Lock()
     done = [0]
 
-    def run_task(inst: Instance, solver: str, address: str) -> None:
+    def run_task(inst: Instance, solver: str, server: Optional[RelufitServer]) -> None:
         log = log_dir / f"{inst.name}.{solver}.log"
         if solver == "z3":
             o = run_z3(inst, args.time_limit, args.grace, log)
         elif solver == "cvc5":
             o = run_cvc5(inst, args.time_limit, args.grace, log)
         else:
+            address = server.ensure_running(f"before {inst.name}")
             o = run_relufit(inst, args.time_limit, args.grace, log, client_bin, address,
                             response_dir)
+            if o.status == ERROR and not server.alive():
+                # The server went away during the run: restart it and retry once.
+                address = server.ensure_running(f"while solving {inst.name}")
+                o = run_relufit(inst, args.time_limit, args.grace, log, client_bin, address,
+                                response_dir)
         with lock:
             outcomes[(inst.name, solver)] = o
             done[0] += 1
@@ -985,21 +1022,23 @@ def main(argv: list) -> int:
             print(f"[{done[0]:>3}/{len(tasks)}] {inst.name:<36} {solver:<7} {o.status:<10} "
                   f"{o.seconds:8.2f} s{note}{flag}", file=sys.stderr)
 
-    def run_all(address: str) -> None:
+    def run_all(server: Optional[RelufitServer]) -> None:
         if args.jobs == 1:
             for inst, s in tasks:
-                run_task(inst, s, address)
+                run_task(inst, s, server)
             return
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            for future in [pool.submit(run_task, inst, s, address) for inst, s in tasks]:
+            for future in [pool.submit(run_task, inst, s, server) for inst, s in tasks]:
                 future.result()
 
+    server_exits: list = []
     try:
         if "relufit" in args.solvers:
             with RelufitServer(server_bin, client_bin, out_dir, shlex.split(args.server_args)) as srv:
-                run_all(srv.address)
+                run_all(srv)
+                server_exits = srv.exits
         else:
-            run_all("")
+            run_all(None)
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -1010,6 +1049,7 @@ def main(argv: list) -> int:
     rows = [Row(inst, {s: outcomes[(inst.name, s)] for s in args.solvers}) for inst in instances]
     evaluate(rows, args.solvers, args.time_limit)
     problems = [f"{r.inst.name}: {p}" for r in rows for p in r.problems]
+    problems += [f"SERVER EXIT: {e}" for e in server_exits]
     summary = summary_lines(rows, args.solvers)
     write_csv(out_dir / "results.csv", rows, args.solvers)
     write_markdown(out_dir / "results.md", rows, args.solvers, meta, summary, problems)
