@@ -21,8 +21,9 @@ fit the samples (x_i, y_i) with zero error?  One run of this script
    z3 and cvc5 on NAME.smt2, relufit through its command-line client against a
    relufit server that this script starts (and stops) on a free local port;
 3. checks the answers: two solvers deciding an instance differently, a verdict
-   contradicting the expected one, or a relufit FEASIBLE network that does not
-   fit the samples exactly is reported loudly and makes the exit status 1;
+   contradicting the expected one, a relufit FEASIBLE network that does not fit
+   the samples exactly, or a decided relufit response that `relufit verify`
+   rejects is reported loudly and makes the exit status 1;
 4. writes OUT/results.md (Markdown table and summary), OUT/results.csv and, when
    gnuplot is installed, OUT/time_vs_n.png.
 
@@ -36,8 +37,9 @@ neuron j a real h_i_j with h_i_j >= 0, h_i_j >= pre_ij and
 pre_ij = w_j . x_i + b_j, and for every sample and output coordinate
 sum_j a_j_o h_i_j + c_o = y_i_o.
 
-Exit status: 0 all answers consistent, 1 a disagreement / wrong verdict / bad
-certificate was found (or --self-test failed), 2 a setup error.
+Exit status: 0 all answers consistent, 1 a problem was found (disagreement,
+wrong verdict, bad certificate, relufit error, relufit server exit) or
+--self-test failed, 2 a setup error.
 
 Run `bench/run_bench.py --help` for the options, `bench/README.md` for more.
 """
@@ -420,6 +422,13 @@ def _format_limit(seconds: float) -> str:
     return str(int(seconds)) if float(seconds).is_integer() else repr(float(seconds))
 
 
+def _as_text(output) -> str:
+    """Partial output of a killed process (bytes, str or None) as text."""
+    if isinstance(output, bytes):
+        return output.decode(errors="replace")
+    return output or ""
+
+
 def _run(cmd: list, hard_timeout: float, log_path: Optional[Path]) -> tuple:
     """Runs cmd; returns (returncode or None when killed, stdout, stderr, seconds)."""
     start = time.monotonic()
@@ -428,9 +437,7 @@ def _run(cmd: list, hard_timeout: float, log_path: Optional[Path]) -> tuple:
                               timeout=hard_timeout, stdin=subprocess.DEVNULL)
         rc, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
     except subprocess.TimeoutExpired as exc:  # subprocess.run has killed the child
-        rc = None
-        stdout = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+        rc, stdout, stderr = None, _as_text(exc.stdout), _as_text(exc.stderr)
     seconds = time.monotonic() - start
     if log_path is not None:
         log_path.write_text(f"$ {shlex.join(map(str, cmd))}\n# exit {rc}, {seconds:.3f} s\n"
@@ -645,7 +652,7 @@ def solver_version(solver: str, client: Path) -> str:
                               timeout=10, stdin=subprocess.DEVNULL)
         lines = proc.stdout.strip().splitlines()
         return lines[0] if proc.returncode == 0 and lines else "version unavailable"
-    except (OSError, subprocess.TimeoutExpired, TypeError):
+    except (OSError, subprocess.TimeoutExpired):
         return "version unavailable"
 
 
@@ -681,7 +688,6 @@ def evaluate(rows: list, solvers: list, limit: float) -> None:
         if relufit is not None and relufit.status == ERROR:
             row.problems.append(f"RELUFIT ERROR: {relufit.detail}")
 
-        relufit = row.outcomes.get("relufit")
         peers = [row.outcomes[s] for s in solvers if s in PEERS]
         if relufit is None or relufit.status not in DECIDED or not peers:
             continue
@@ -808,7 +814,8 @@ def plot(out_dir: Path, rows: list, solvers: list, limit: float, seed: int) -> O
         f"seed {seed})'",
         "set xlabel 'n (samples)'", "set ylabel 'seconds'",
         "set logscale y", "set grid", "set key outside right top",
-        f"set arrow from graph 0, first {limit} to graph 1, first {limit} nohead dt 2 lc rgb 'gray'",
+        f"set arrow from graph 0, first {limit} to graph 1, first {limit} nohead dt 2 "
+        "lc rgb 'gray'",
         "set offsets 1, 1, 0, 0",
         "plot " + ", \\\n     ".join(plots),
     ])
@@ -887,7 +894,8 @@ def parse_args(argv: list) -> argparse.Namespace:
         epilog="Default grid: " + ",".join("x".join(map(str, g)) for g in DEFAULT_GRID)
                + f". Quick grid: " + ",".join("x".join(map(str, g)) for g in QUICK_GRID)
                + f" with a {QUICK_TIME_LIMIT:g} s limit. Exit status: 0 consistent, "
-               "1 disagreement/wrong verdict/bad certificate (or self-test failure), 2 setup error.")
+               "1 a problem (disagreement, wrong verdict, bad certificate, relufit error or "
+               "server exit) or a failed self-test, 2 setup error.")
     parser.add_argument("--seed", type=int, default=1, help="instance generation seed (default 1)")
     parser.add_argument("--grid", type=parse_grid, default=None,
                         help='planted grid points NxDxMxK, comma separated, e.g. '
@@ -1034,7 +1042,9 @@ def main(argv: list) -> int:
     server_exits: list = []
     try:
         if "relufit" in args.solvers:
-            with RelufitServer(server_bin, client_bin, out_dir, shlex.split(args.server_args)) as srv:
+            server = RelufitServer(server_bin, client_bin, out_dir,
+                                   shlex.split(args.server_args))
+            with server as srv:
                 run_all(srv)
                 server_exits = srv.exits
         else:
@@ -1060,8 +1070,8 @@ def main(argv: list) -> int:
           + (f", {png}" if png else ""), file=sys.stderr)
     if problems:
         bar = "!" * 78
-        print("\n".join(["", bar, f"!!! {len(problems)} PROBLEM(S): disagreement, wrong verdict "
-                         "or bad certificate", bar]
+        print("\n".join(["", bar, f"!!! {len(problems)} PROBLEM(S) found "
+                         "(see results.md)", bar]
                         + [f"!!! {p}" for p in problems] + [bar]), file=sys.stderr)
         return 1
     return 0
