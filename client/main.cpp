@@ -7,7 +7,9 @@
 #include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
+#include <iomanip>
 #include <sstream>
+#include <unistd.h>
 
 #include "algebra/checker.h"
 #include "relufit/v1/relufit.grpc.pb.h"
@@ -114,7 +116,7 @@ const char* verdict_word(relufit::v1::Verdict v) {
   }
 }
 
-void print_human(const relufit::v1::SolveRequest& req, const relufit::v1::SolveResponse& r) {
+void print_human(int num_samples, const relufit::v1::SolveResponse& r) {
   std::cout << "verdict: " << verdict_word(r.verdict()) << "\n";
   if (!r.reason().empty()) std::cout << "reason: " << r.reason() << "\n";
   if (r.verdict() == relufit::v1::VERDICT_FEASIBLE) {
@@ -157,7 +159,7 @@ void print_human(const relufit::v1::SolveRequest& req, const relufit::v1::SolveR
   if (!r.check_summary().empty()) std::cout << "checked: " << r.check_summary() << "\n";
   const auto& st = r.statistics();
   std::cout << "statistics: " << st.nodes() << " nodes, " << st.lps_solved() << " LPs, depth "
-            << st.max_depth() << "/" << req.dataset().samples_size() << ", solve " << st.solve_seconds()
+            << st.max_depth() << "/" << num_samples << ", solve " << st.solve_seconds()
             << " s, check " << st.check_seconds() << " s\n";
 }
 
@@ -169,6 +171,81 @@ std::string status_text(const grpc::Status& s) {
   int code = static_cast<int>(s.error_code());
   std::string name = code >= 0 && code <= 16 ? names[code] : std::to_string(code);
   return name + ": " + s.error_message();
+}
+
+std::unique_ptr<relufit::v1::ReluFitService::Stub> connect(const std::string& server) {
+  auto channel = make_channel(server);
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5)))
+    throw Failure{"cannot reach relufit-server at " + server};
+  return relufit::v1::ReluFitService::NewStub(channel);
+}
+
+const char* state_word(relufit::v1::JobState s) {
+  switch (s) {
+    case relufit::v1::JOB_STATE_QUEUED: return "queued";
+    case relufit::v1::JOB_STATE_RUNNING: return "running";
+    case relufit::v1::JOB_STATE_DONE: return "done";
+    case relufit::v1::JOB_STATE_CANCELLED: return "cancelled";
+    case relufit::v1::JOB_STATE_INTERRUPTED: return "interrupted";
+    default: return "unspecified";
+  }
+}
+
+// One progress line: a bar over the deepest path (decided samples), the
+// node and LP counts and the elapsed time.
+std::string progress_text(relufit::v1::JobState state, const relufit::v1::JobProgress& p, bool bar) {
+  std::ostringstream out;
+  if (bar) {
+    const int width = 24;
+    const int filled = p.num_samples() ? static_cast<int>(width * p.max_depth() / p.num_samples()) : 0;
+    out << "[" << std::string(static_cast<size_t>(filled), '#')
+        << std::string(static_cast<size_t>(width - filled), '-') << "] ";
+  }
+  out << state_word(state) << "  depth " << p.max_depth() << "/" << p.num_samples() << "  nodes "
+      << p.nodes() << "  LPs " << p.lps_solved() << "  elapsed " << std::fixed
+      << std::setprecision(1) << p.elapsed_seconds() << " s";
+  return out.str();
+}
+
+// Follows a job to its end. Progress goes to `progress_out` (a redrawn bar
+// on a terminal, plain lines otherwise, nothing when null). Returns the
+// finished job.
+relufit::v1::Job follow(relufit::v1::ReluFitService::Stub& stub, const std::string& id,
+                        std::ostream* progress_out, bool terminal) {
+  grpc::ClientContext ctx;
+  relufit::v1::WatchJobRequest req;
+  req.set_job_id(id);
+  auto reader = stub.WatchJob(&ctx, req);
+  relufit::v1::JobEvent event;
+  relufit::v1::Job last;
+  bool drew = false;
+  while (reader->Read(&event)) {
+    if (event.has_final_job()) last = event.final_job();
+    if (!progress_out) continue;
+    const std::string line = progress_text(event.state(), event.progress(), terminal);
+    if (terminal) {
+      *progress_out << "\r" << line << "\x1b[K" << std::flush;
+      drew = true;
+    } else {
+      *progress_out << line << "\n" << std::flush;
+    }
+  }
+  if (drew) *progress_out << "\n";
+  grpc::Status st = reader->Finish();
+  if (!st.ok()) throw Failure{status_text(st)};
+  if (last.job_id().empty()) throw Failure{"watch ended without the job's result"};
+  return last;
+}
+
+// Prints a finished job: its result (human or JSON), or why it has none.
+void print_job_result(const relufit::v1::Job& job, int num_samples, bool json) {
+  if (job.state() != relufit::v1::JOB_STATE_DONE)
+    throw Failure{"job " + job.job_id() + " is " + state_word(job.state()) +
+                  (job.state_reason().empty() ? "" : ": " + job.state_reason())};
+  if (json)
+    std::cout << relufit::to_json(job.result()) << "\n";
+  else
+    print_human(num_samples, job.result());
 }
 
 }  // namespace
@@ -216,6 +293,42 @@ int main(int argc, char** argv) {
   exporter->add_flag("--no-hidden-bias", csv.no_hidden_bias, "CSV: neurons without bias");
   exporter->add_flag("--no-output-bias", csv.no_output_bias, "CSV: output without bias");
 
+  auto* submit = app.add_subcommand("submit", "Submit a request as a job; prints the job id");
+  std::string submit_file;
+  submit->add_option("FILE", submit_file, "SolveRequest in protobuf JSON (.json) or CSV (.csv)")
+      ->required()->check(CLI::ExistingFile);
+  submit->add_option("--time-limit", time_limit, "Seconds for the search (default: the server's)")
+      ->check(CLI::NonNegativeNumber);
+  submit->add_option("--node-limit", node_limit, "Largest number of search nodes (default: none)");
+  submit->add_option("--input-dim", csv.input_dim, "CSV: number of input columns");
+  submit->add_option("--hidden-width", override_width, "Hidden width (required for CSV)");
+  submit->add_flag("--no-hidden-bias", csv.no_hidden_bias, "CSV: neurons without bias");
+  submit->add_flag("--no-output-bias", csv.no_output_bias, "CSV: output without bias");
+
+  std::string job_id;
+  auto* watch = app.add_subcommand(
+      "watch", "Follow a job's progress (a bar on a terminal, plain lines when piped), then print its result");
+  watch->add_option("ID", job_id, "Job id from submit")->required();
+  bool watch_json = false;
+  watch->add_flag("--json", watch_json, "Print no progress, only the final SolveResponse as protobuf JSON");
+
+  auto* cancel = app.add_subcommand("cancel", "Cancel a queued or running job");
+  cancel->add_option("ID", job_id, "Job id")->required();
+
+  auto* result = app.add_subcommand("result", "Print a finished job's result");
+  result->add_option("ID", job_id, "Job id")->required();
+  bool result_json = false;
+  result->add_flag("--json", result_json, "Print the SolveResponse as protobuf JSON");
+
+  auto* jobs = app.add_subcommand("jobs", "List jobs, newest first");
+  std::string state_filter;
+  uint32_t page_size = 50;
+  bool all_pages = false;
+  jobs->add_option("--state", state_filter, "Only jobs in this state")
+      ->check(CLI::IsMember({"queued", "running", "done", "cancelled", "interrupted"}));
+  jobs->add_option("--page-size", page_size, "Jobs per page")->capture_default_str()->check(CLI::Range(1, 1000));
+  jobs->add_flag("--all", all_pages, "Fetch every page");
+
   auto* verify = app.add_subcommand(
       "verify", "Check a response against its request with the independent checker;\n"
                 "exit status 0 when the certificate holds");
@@ -236,10 +349,19 @@ int main(int argc, char** argv) {
       if (node_limit > 0) req.mutable_options()->set_node_limit(node_limit);
       if (digits > 0) req.mutable_options()->set_decimal_digits(digits);
       if (no_proof) req.mutable_options()->set_include_proof(false);
-      auto channel = make_channel(server);
-      if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5)))
-        throw Failure{"cannot reach relufit-server at " + server};
-      auto stub = relufit::v1::ReluFitService::NewStub(channel);
+      auto stub = connect(server);
+      if (!json && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO)) {
+        // On a terminal the solve runs as a job so long work shows progress.
+        grpc::ClientContext sctx;
+        relufit::v1::SubmitJobRequest sreq;
+        *sreq.mutable_request() = req;
+        relufit::v1::SubmitJobResponse sresp;
+        grpc::Status st = stub->SubmitJob(&sctx, sreq, &sresp);
+        if (!st.ok()) throw Failure{status_text(st)};
+        relufit::v1::Job job = follow(*stub, sresp.job_id(), &std::cerr, true);
+        print_job_result(job, req.dataset().samples_size(), false);
+        return 0;
+      }
       grpc::ClientContext ctx;
       relufit::v1::SolveResponse resp;
       grpc::Status st = stub->Solve(&ctx, req, &resp);
@@ -247,7 +369,93 @@ int main(int argc, char** argv) {
       if (json)
         std::cout << relufit::to_json(resp) << "\n";
       else
-        print_human(req, resp);
+        print_human(req.dataset().samples_size(), resp);
+      return 0;
+    }
+    if (*submit) {
+      csv.hidden_width = override_width;
+      relufit::v1::SubmitJobRequest sreq;
+      *sreq.mutable_request() = load_request(submit_file, csv);
+      auto& r = *sreq.mutable_request();
+      if (override_width) r.mutable_architecture()->set_hidden_width(override_width);
+      if (time_limit > 0) r.mutable_options()->set_time_limit_seconds(time_limit);
+      if (node_limit > 0) r.mutable_options()->set_node_limit(node_limit);
+      auto stub = connect(server);
+      grpc::ClientContext ctx;
+      relufit::v1::SubmitJobResponse resp;
+      grpc::Status st = stub->SubmitJob(&ctx, sreq, &resp);
+      if (!st.ok()) throw Failure{status_text(st)};
+      std::cout << resp.job_id() << "\n";
+      return 0;
+    }
+    if (*watch) {
+      auto stub = connect(server);
+      relufit::v1::Job job = follow(*stub, job_id, watch_json ? nullptr : &std::cout,
+                                    isatty(STDOUT_FILENO) != 0);
+      grpc::ClientContext ctx;
+      relufit::v1::GetJobRequest greq;
+      greq.set_job_id(job_id);
+      greq.set_include_request(true);
+      relufit::v1::Job full;
+      grpc::Status st = stub->GetJob(&ctx, greq, &full);
+      if (!st.ok()) throw Failure{status_text(st)};
+      print_job_result(job, full.request().dataset().samples_size(), watch_json);
+      return 0;
+    }
+    if (*cancel) {
+      auto stub = connect(server);
+      grpc::ClientContext ctx;
+      relufit::v1::CancelJobRequest creq;
+      creq.set_job_id(job_id);
+      relufit::v1::Job job;
+      grpc::Status st = stub->CancelJob(&ctx, creq, &job);
+      if (!st.ok()) throw Failure{status_text(st)};
+      std::cout << job.job_id() << " " << state_word(job.state())
+                << (job.state_reason().empty() ? "" : ": " + job.state_reason()) << "\n";
+      return 0;
+    }
+    if (*result) {
+      auto stub = connect(server);
+      grpc::ClientContext ctx;
+      relufit::v1::GetJobRequest greq;
+      greq.set_job_id(job_id);
+      greq.set_include_request(true);
+      relufit::v1::Job job;
+      grpc::Status st = stub->GetJob(&ctx, greq, &job);
+      if (!st.ok()) throw Failure{status_text(st)};
+      print_job_result(job, job.request().dataset().samples_size(), result_json);
+      return 0;
+    }
+    if (*jobs) {
+      auto stub = connect(server);
+      relufit::v1::ListJobsRequest lreq;
+      lreq.set_page_size(page_size);
+      if (!state_filter.empty()) {
+        relufit::v1::JobState s = relufit::v1::JOB_STATE_UNSPECIFIED;
+        for (int v = 1; v <= 5; ++v)
+          if (state_filter == state_word(static_cast<relufit::v1::JobState>(v)))
+            s = static_cast<relufit::v1::JobState>(v);
+        lreq.set_state(s);
+      }
+      std::cout << std::left << std::setw(18) << "JOB" << std::setw(13) << "STATE" << std::setw(20)
+                << "VERDICT" << "PROGRESS\n";
+      while (true) {
+        grpc::ClientContext ctx;
+        relufit::v1::ListJobsResponse resp;
+        grpc::Status st = stub->ListJobs(&ctx, lreq, &resp);
+        if (!st.ok()) throw Failure{status_text(st)};
+        for (const auto& j : resp.jobs()) {
+          std::string verdict = j.state() == relufit::v1::JOB_STATE_DONE ? verdict_word(j.verdict()) : "-";
+          std::cout << std::left << std::setw(18) << j.job_id() << std::setw(13) << state_word(j.state())
+                    << std::setw(20) << verdict << progress_text(j.state(), j.progress(), false) << "\n";
+        }
+        if (!all_pages || resp.next_page_token().empty()) {
+          if (!resp.next_page_token().empty())
+            std::cout << "(more: --all, or --page-size)\n";
+          break;
+        }
+        lreq.set_page_token(resp.next_page_token());
+      }
       return 0;
     }
     if (*exporter) {

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
       "relufit.v1.ReluFitService, with health checking and server reflection)."};
   std::string listen = "127.0.0.1:50051";
   relufit::ServiceOptions options;
+  relufit::JobOptions job_options;
+  std::string store_path = "relufit-jobs.sqlite3";
   std::string log_level = "info";
   int max_message_mb = 512;
   app.add_option("--listen", listen, "Address to listen on, HOST:PORT")->capture_default_str();
@@ -41,6 +43,17 @@ int main(int argc, char** argv) {
   app.add_option("--max-message-mb", max_message_mb,
                  "Largest request message accepted, in MiB (Verify carries whole proofs)")
       ->capture_default_str()->check(CLI::Range(1, 2047));
+  app.add_option("--store", store_path,
+                 "SQLite file holding jobs, their results and certificates (created if missing)")
+      ->capture_default_str();
+  app.add_option("--workers", job_options.workers, "Jobs solved at the same time")
+      ->capture_default_str()->check(CLI::Range(1, 256));
+  app.add_option("--max-queue", job_options.max_queue,
+                 "Jobs waiting for a worker; SubmitJob answers RESOURCE_EXHAUSTED past it")
+      ->capture_default_str()->check(CLI::Range(1, 1000000));
+  app.add_option("--max-attempts", job_options.max_attempts,
+                 "Runs of a job interrupted by server stops before it is marked interrupted")
+      ->capture_default_str()->check(CLI::Range(1, 100));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -55,7 +68,15 @@ int main(int argc, char** argv) {
 
   static std::atomic<bool> shutting_down{false};
   options.shutting_down = &shutting_down;
-  relufit::ReluFitServiceImpl service(options);
+  std::unique_ptr<relufit::JobStore> store;
+  try {
+    store = std::make_unique<relufit::JobStore>(store_path);
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+  relufit::JobManager jobs(*store, options, job_options);
+  relufit::ReluFitServiceImpl service(options, jobs);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -70,17 +91,24 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot listen on {} (address in use or invalid)", listen);
     return 1;
   }
-  spdlog::info("relufit-server listening on {} (port {})", listen, bound_port);
+  jobs.start();
+  spdlog::info("relufit-server listening on {} (port {}), store {}, {} worker(s)", listen,
+               bound_port, store_path, job_options.workers);
 
   std::thread waiter([&]() {
     int sig = 0;
     sigwait(&signals, &sig);
     spdlog::info("signal {} received, shutting down", sig);
     shutting_down = true;
+    // Running jobs stop and go back to the queue in the store; then the
+    // server stops accepting and ends the calls in flight.
+    jobs.stop();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
   });
   server->Wait();
   waiter.join();
+  jobs.stop();
+  store.reset();
   spdlog::info("relufit-server stopped");
   return 0;
 }

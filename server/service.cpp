@@ -1,18 +1,15 @@
 #include "server/service.h"
 
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
 #include <chrono>
 
 #include "algebra/checker.h"
 #include "algebra/export.h"
-#include "algebra/solver.h"
 #include "server/convert.h"
 
 namespace relufit {
 namespace {
 
+// The one mapping from validation results to gRPC codes.
 grpc::Status to_grpc(const ValidationError& e) {
   switch (e.code) {
     case ValidationError::Code::kOk: return grpc::Status::OK;
@@ -24,66 +21,28 @@ grpc::Status to_grpc(const ValidationError& e) {
   return {grpc::StatusCode::INTERNAL, e.message};
 }
 
+grpc::Status not_found(const std::string& id) {
+  return {grpc::StatusCode::NOT_FOUND, "job_id: no job \"" + id + "\""};
+}
+
 }  // namespace
 
 grpc::Status ReluFitServiceImpl::Solve(grpc::ServerContext* context,
                                        const v1::SolveRequest* request,
                                        v1::SolveResponse* response) {
-  const RequestData data = request_from_proto(*request);
-  Problem problem;
-  if (auto e = build_problem(data, options_.limits, &problem); !e.ok()) return to_grpc(e);
-
-  const auto& opts = request->options();
-  if (opts.time_limit_seconds() < 0 || !std::isfinite(opts.time_limit_seconds()))
-    return {grpc::StatusCode::INVALID_ARGUMENT,
-            "options.time_limit_seconds: must be a finite number >= 0"};
-  if (opts.decimal_digits() > 1000)
-    return {grpc::StatusCode::INVALID_ARGUMENT, "options.decimal_digits: at most 1000"};
-  double limit = opts.time_limit_seconds() > 0 ? opts.time_limit_seconds()
-                                               : options_.default_time_limit;
-  limit = std::min(limit, options_.max_time_limit);
-  const auto now = std::chrono::steady_clock::now();
-  SolveSettings settings;
-  settings.control.deadline =
-      now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                std::chrono::duration<double>(limit));
-  // A gRPC deadline shortens the limit so the answer (UNKNOWN, "time limit")
-  // still reaches the caller in time.
+  PipelineControl control;
+  // A gRPC deadline shortens the time limit so the answer (UNKNOWN, "time
+  // limit") still reaches the caller in time.
   const auto call_deadline = context->deadline();
   if (call_deadline != std::chrono::system_clock::time_point::max()) {
     auto left = call_deadline - std::chrono::system_clock::now() - std::chrono::milliseconds(50);
-    auto by_call = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
-    settings.control.deadline = std::min(settings.control.deadline, by_call);
+    control.deadline = std::chrono::steady_clock::now() +
+                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
   }
-  settings.control.node_limit = opts.node_limit();
-  const std::atomic<bool>* shutting_down = options_.shutting_down;
-  settings.control.cancelled = [context, shutting_down]() {
-    return context->IsCancelled() || (shutting_down && shutting_down->load());
-  };
-  settings.decimal_digits = opts.decimal_digits() ? opts.decimal_digits() : 30;
-
-  AnswerData answer = solve_problem(problem, settings);
-  const auto check_start = std::chrono::steady_clock::now();
-  CheckResult check = check_answer(data, answer);
-  answer.stats.check_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - check_start).count();
-  if (!check.valid) {
-    // Never let an unchecked verdict out: report it as undecided.
-    spdlog::error("checker rejected a {} answer: {}", verdict_name(answer.verdict), check.message);
-    answer = AnswerData{Verdict::kUnknown, "internal: the checker rejected the solver's " +
-                                               std::string(verdict_name(answer.verdict)) +
-                                               " answer (" + check.message + ")",
-                        {}, {}, answer.stats, ""};
-  } else {
-    answer.check_summary = check.message;
-  }
+  control.cancelled = [context] { return context->IsCancelled(); };
+  ValidationError e = run_pipeline(*request, options_, control, response);
+  if (!e.ok()) return to_grpc(e);
   if (context->IsCancelled()) return {grpc::StatusCode::CANCELLED, "call cancelled"};
-  spdlog::info("solve n={} d={} m={} k={}: {} in {:.3f}s ({} nodes, {} LPs){}{}",
-               problem.num_samples(), problem.input_dim, problem.hidden_width, problem.output_dim,
-               verdict_name(answer.verdict), answer.stats.solve_seconds, answer.stats.nodes,
-               answer.stats.lps_solved, answer.reason.empty() ? "" : ": ", answer.reason);
-  const bool include_proof = !opts.has_include_proof() || opts.include_proof();
-  *response = answer_to_proto(answer, settings.decimal_digits, include_proof);
   return grpc::Status::OK;
 }
 
@@ -112,8 +71,64 @@ grpc::Status ReluFitServiceImpl::Export(grpc::ServerContext*, const v1::ExportRe
       response->set_content(export_text(problem));
       return grpc::Status::OK;
     default:
-      return {grpc::StatusCode::INVALID_ARGUMENT, "format: choose EXPORT_FORMAT_SMTLIB2 or EXPORT_FORMAT_TEXT"};
+      return {grpc::StatusCode::INVALID_ARGUMENT,
+              "format: choose EXPORT_FORMAT_SMTLIB2 or EXPORT_FORMAT_TEXT"};
   }
+}
+
+grpc::Status ReluFitServiceImpl::SubmitJob(grpc::ServerContext*, const v1::SubmitJobRequest* request,
+                                           v1::SubmitJobResponse* response) {
+  std::string id, message;
+  ValidationError validation;
+  switch (jobs_.submit(request->request(), &id, &message, &validation)) {
+    case JobManager::SubmitError::kNone:
+      response->set_job_id(id);
+      return grpc::Status::OK;
+    case JobManager::SubmitError::kInvalid:
+      return to_grpc(validation);
+    case JobManager::SubmitError::kQueueFull:
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
+    case JobManager::SubmitError::kStopping:
+      return {grpc::StatusCode::UNAVAILABLE, message};
+  }
+  return {grpc::StatusCode::INTERNAL, "unexpected submit outcome"};
+}
+
+grpc::Status ReluFitServiceImpl::GetJob(grpc::ServerContext*, const v1::GetJobRequest* request,
+                                        v1::Job* response) {
+  auto job = jobs_.get(request->job_id(), request->include_request());
+  if (!job) return not_found(request->job_id());
+  *response = std::move(*job);
+  return grpc::Status::OK;
+}
+
+grpc::Status ReluFitServiceImpl::WatchJob(grpc::ServerContext* context,
+                                          const v1::WatchJobRequest* request,
+                                          grpc::ServerWriter<v1::JobEvent>* writer) {
+  bool found = jobs_.watch(
+      request->job_id(), [writer](const v1::JobEvent& e) { return writer->Write(e); },
+      [context] { return context->IsCancelled(); });
+  if (!found) return not_found(request->job_id());
+  if (jobs_.stopping()) return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down"};
+  return grpc::Status::OK;
+}
+
+grpc::Status ReluFitServiceImpl::CancelJob(grpc::ServerContext*, const v1::CancelJobRequest* request,
+                                           v1::Job* response) {
+  auto job = jobs_.cancel(request->job_id());
+  if (!job) return not_found(request->job_id());
+  *response = std::move(*job);
+  return grpc::Status::OK;
+}
+
+grpc::Status ReluFitServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* request,
+                                          v1::ListJobsResponse* response) {
+  std::string next, error;
+  auto jobs = jobs_.list(request->page_size(), request->page_token(), request->state(), &next, &error);
+  if (!error.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, error};
+  for (auto& j : jobs) *response->add_jobs() = std::move(j);
+  response->set_next_page_token(next);
+  return grpc::Status::OK;
 }
 
 }  // namespace relufit

@@ -1,27 +1,18 @@
 // The thin gRPC layer: converts requests, turns deadlines into time limits,
-// calls the algebra, runs the checker on every answer, maps statuses to gRPC
-// codes in one place.
+// calls the shared pipeline (which runs the checker on every answer) or the
+// job manager, and maps statuses to gRPC codes in one place.
 #pragma once
 
-#include <atomic>
-#include <string>
-
-#include "algebra/problem.h"
 #include "relufit/v1/relufit.grpc.pb.h"
+#include "server/job_manager.h"
+#include "server/pipeline.h"
 
 namespace relufit {
 
-// Server settings; every field has a command-line flag in main.cpp.
-struct ServiceOptions {
-  ProblemLimits limits;                 // request size limits
-  double default_time_limit = 60;       // seconds, when the request sets none
-  double max_time_limit = 3600;         // seconds, cap on any request
-  const std::atomic<bool>* shutting_down = nullptr;  // stops running solves
-};
-
 class ReluFitServiceImpl final : public v1::ReluFitService::Service {
  public:
-  explicit ReluFitServiceImpl(ServiceOptions options) : options_(options) {}
+  ReluFitServiceImpl(const ServiceOptions& options, JobManager& jobs)
+      : options_(options), jobs_(jobs) {}
 
   grpc::Status Solve(grpc::ServerContext* context, const v1::SolveRequest* request,
                      v1::SolveResponse* response) override;
@@ -29,9 +20,20 @@ class ReluFitServiceImpl final : public v1::ReluFitService::Service {
                       v1::VerifyResponse* response) override;
   grpc::Status Export(grpc::ServerContext* context, const v1::ExportRequest* request,
                       v1::ExportResponse* response) override;
+  grpc::Status SubmitJob(grpc::ServerContext* context, const v1::SubmitJobRequest* request,
+                         v1::SubmitJobResponse* response) override;
+  grpc::Status GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
+                      v1::Job* response) override;
+  grpc::Status WatchJob(grpc::ServerContext* context, const v1::WatchJobRequest* request,
+                        grpc::ServerWriter<v1::JobEvent>* writer) override;
+  grpc::Status CancelJob(grpc::ServerContext* context, const v1::CancelJobRequest* request,
+                         v1::Job* response) override;
+  grpc::Status ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
+                        v1::ListJobsResponse* response) override;
 
  private:
-  ServiceOptions options_;
+  const ServiceOptions& options_;
+  JobManager& jobs_;
 };
 
 }  // namespace relufit

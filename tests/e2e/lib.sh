@@ -9,8 +9,11 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 pass() { echo "ok: $*"; }
 
 # Starts a server with extra flags and sets PORT once it is listening.
+# Without --store among the flags the server gets a store of its own in WORK.
 start_server() {
-  "$BIN/relufit-server" --listen 127.0.0.1:0 "$@" > "$WORK/server.log" 2>&1 &
+  local store=()
+  [[ " $* " == *" --store "* ]] || store=(--store "$WORK/default-store.sqlite3")
+  "$BIN/relufit-server" --listen 127.0.0.1:0 "${store[@]}" "$@" > "$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     PORT=$(sed -n 's/.*listening on .*(port \([0-9]*\)).*/\1/p' "$WORK/server.log")

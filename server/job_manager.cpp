@@ -1,0 +1,276 @@
+#include "server/job_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace relufit {
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+uint32_t sample_count(const v1::SolveRequest& r) {
+  return static_cast<uint32_t>(r.dataset().samples_size());
+}
+
+}  // namespace
+
+JobManager::JobManager(JobStore& store, const ServiceOptions& service, JobOptions options)
+    : store_(store), service_(service), options_(options) {}
+
+JobManager::~JobManager() { stop(); }
+
+void JobManager::start() {
+  // Jobs that were running when the server last stopped: run again, unless
+  // they have been interrupted too often (a job that crashes the server
+  // must not crash it forever).
+  for (const std::string& id : store_.ids_in_state(v1::JOB_STATE_RUNNING)) {
+    auto job = store_.load(id);
+    if (!job) continue;
+    if (job->attempts() >= options_.max_attempts) {
+      job->set_state(v1::JOB_STATE_INTERRUPTED);
+      job->set_state_reason("the server stopped during each of " + std::to_string(job->attempts()) +
+                            " runs; not run again (resubmit to retry)");
+      job->set_finished_unix_ms(now_ms());
+      spdlog::warn("job {} interrupted for good after {} attempts", id, job->attempts());
+    } else {
+      job->set_state(v1::JOB_STATE_QUEUED);
+      job->set_state_reason("the server stopped while it ran; queued to run again");
+    }
+    store_.update(*job);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::string& id : store_.ids_in_state(v1::JOB_STATE_QUEUED)) queue_.push_back(id);
+    if (!queue_.empty()) spdlog::info("recovered {} queued job(s) from the store", queue_.size());
+  }
+  for (unsigned i = 0; i < std::max(1u, options_.workers); ++i)
+    workers_.emplace_back([this] { worker_loop(); });
+}
+
+void JobManager::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_.exchange(true) && workers_.empty()) return;
+  }
+  work_cv_.notify_all();
+  changed_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+}
+
+JobManager::SubmitError JobManager::submit(const v1::SolveRequest& request, std::string* job_id,
+                                           std::string* message, ValidationError* validation) {
+  if (stopping_) {
+    *message = "the server is shutting down";
+    return SubmitError::kStopping;
+  }
+  *validation = validate_request(request, service_);
+  if (!validation->ok()) {
+    *message = validation->message;
+    return SubmitError::kInvalid;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (queue_.size() >= options_.max_queue) {
+    *message = "job queue is full (" + std::to_string(options_.max_queue) +
+               " queued); retry later or raise --max-queue";
+    return SubmitError::kQueueFull;
+  }
+  *job_id = store_.insert(request, now_ms());
+  queue_.push_back(*job_id);
+  work_cv_.notify_one();
+  changed_cv_.notify_all();
+  return SubmitError::kNone;
+}
+
+std::optional<v1::Job> JobManager::current(const std::string& id, bool include_request) const {
+  auto job = store_.load(id);
+  if (!job) return std::nullopt;
+  if (!include_request) job->clear_request();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = running_.find(id);
+  if (it != running_.end() && !finished(job->state())) *job->mutable_progress() = it->second->progress;
+  return job;
+}
+
+std::optional<v1::Job> JobManager::get(const std::string& id, bool include_request) const {
+  return current(id, include_request);
+}
+
+std::optional<v1::Job> JobManager::cancel(const std::string& id) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    auto job = store_.load(id);
+    if (!job) return std::nullopt;
+    if (finished(job->state())) {
+      lock.unlock();
+      return current(id, false);
+    }
+    auto q = std::find(queue_.begin(), queue_.end(), id);
+    if (q != queue_.end()) {
+      queue_.erase(q);
+      job->set_state(v1::JOB_STATE_CANCELLED);
+      job->set_state_reason("cancelled before it ran");
+      job->set_finished_unix_ms(now_ms());
+      store_.update(*job);
+      changed_cv_.notify_all();
+    } else if (auto it = running_.find(id); it != running_.end()) {
+      it->second->cancel = true;
+      // The worker stores the cancelled state; wait for it so the answer
+      // already says cancelled.
+      changed_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return running_.count(id) == 0; });
+    }
+  }
+  return current(id, false);
+}
+
+std::vector<v1::Job> JobManager::list(uint32_t page_size, const std::string& page_token,
+                                      v1::JobState state, std::string* next_token,
+                                      std::string* error) const {
+  if (page_size == 0) page_size = 50;
+  page_size = std::min<uint32_t>(page_size, 1000);
+  int64_t before = 0;
+  if (!page_token.empty()) {
+    try {
+      size_t used = 0;
+      before = std::stoll(page_token, &used);
+      if (used != page_token.size() || before <= 0) throw std::invalid_argument("token");
+    } catch (const std::exception&) {
+      *error = "page_token: not a token returned by ListJobs";
+      return {};
+    }
+  }
+  int64_t last = 0;
+  std::vector<v1::Job> jobs = store_.list(page_size, before, state, &last);
+  next_token->clear();
+  if (jobs.size() == page_size && last > 1) *next_token = std::to_string(last);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& job : jobs) {
+    auto it = running_.find(job.job_id());
+    if (it != running_.end()) *job.mutable_progress() = it->second->progress;
+  }
+  return jobs;
+}
+
+bool JobManager::watch(const std::string& id, const std::function<bool(const v1::JobEvent&)>& send,
+                       const std::function<bool()>& stop_watching) {
+  auto job = current(id, false);
+  if (!job) return false;
+  while (true) {
+    v1::JobEvent event;
+    event.set_state(job->state());
+    *event.mutable_progress() = job->progress();
+    if (finished(job->state())) {
+      *event.mutable_final_job() = *job;
+      send(event);
+      return true;
+    }
+    if (!send(event)) return true;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      changed_cv_.wait_for(lock, std::chrono::milliseconds(500));
+    }
+    if (stop_watching() || stopping_) return true;
+    job = current(id, false);
+    if (!job) return true;
+  }
+}
+
+void JobManager::worker_loop() {
+  while (true) {
+    std::string id;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      id = queue_.front();
+      queue_.pop_front();
+      running_[id] = std::make_shared<Running>();
+    }
+    try {
+      run_job(id);
+    } catch (const std::exception& e) {
+      spdlog::error("job {}: {}", id, e.what());
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      running_.erase(id);
+    }
+    changed_cv_.notify_all();
+  }
+}
+
+void JobManager::run_job(const std::string& id) {
+  auto job = store_.load(id);
+  if (!job) return;
+  std::shared_ptr<Running> running;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running = running_[id];
+  }
+  const uint32_t n = sample_count(job->request());
+  running->progress.set_num_samples(n);
+  job->set_state(v1::JOB_STATE_RUNNING);
+  job->set_state_reason(job->attempts() > 0 ? job->state_reason() : "");
+  job->set_attempts(job->attempts() + 1);
+  job->set_started_unix_ms(now_ms());
+  *job->mutable_progress() = running->progress;
+  store_.update(*job);
+  changed_cv_.notify_all();
+  spdlog::info("job {} running (attempt {})", id, job->attempts());
+
+  const auto start = std::chrono::steady_clock::now();
+  PipelineControl control;
+  control.cancelled = [this, running] { return running->cancel.load() || stopping_.load(); };
+  control.progress = [this, running, start, n](const SolveStats& s) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      v1::JobProgress& p = running->progress;
+      p.set_nodes(s.nodes);
+      p.set_lps_solved(s.lps_solved);
+      p.set_max_depth(s.max_depth);
+      p.set_num_samples(n);
+      p.set_elapsed_seconds(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    changed_cv_.notify_all();
+  };
+  v1::SolveResponse response;
+  ValidationError e = run_pipeline(job->request(), service_, control, &response);
+
+  v1::JobProgress& p = *job->mutable_progress();
+  p.set_nodes(response.statistics().nodes());
+  p.set_lps_solved(response.statistics().lps_solved());
+  p.set_max_depth(response.statistics().max_depth());
+  p.set_num_samples(n);
+  p.set_elapsed_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  if (stopping_ && !running->cancel && response.verdict() == v1::VERDICT_UNKNOWN) {
+    // Interrupted by shutdown: back to the queue, to run after a restart.
+    job->set_state(v1::JOB_STATE_QUEUED);
+    job->set_state_reason("the server shut down while it ran; queued to run again");
+    store_.update(*job);
+    spdlog::info("job {} re-queued at shutdown", id);
+    return;
+  }
+  if (running->cancel && response.verdict() == v1::VERDICT_UNKNOWN) {
+    job->set_state(v1::JOB_STATE_CANCELLED);
+    job->set_state_reason("cancelled while running");
+  } else if (!e.ok()) {
+    job->set_state(v1::JOB_STATE_INTERRUPTED);
+    job->set_state_reason("request no longer valid on this server: " + e.message);
+  } else {
+    job->set_state(v1::JOB_STATE_DONE);
+    job->set_state_reason("");
+    *job->mutable_result() = response;
+  }
+  job->set_finished_unix_ms(now_ms());
+  store_.update(*job);
+  spdlog::info("job {} {}", id, v1::JobState_Name(job->state()));
+}
+
+}  // namespace relufit

@@ -1,0 +1,85 @@
+// Jobs: a bounded queue, a pool of worker threads running the shared
+// pipeline, live progress, cancellation, and recovery from the store after
+// a restart (queued and running jobs are run again, or marked interrupted
+// when they were already interrupted too often).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/job_store.h"
+#include "server/pipeline.h"
+
+namespace relufit {
+
+struct JobOptions {
+  unsigned workers = 2;        // concurrent solves
+  size_t max_queue = 100;      // queued (not yet running) jobs
+  unsigned max_attempts = 3;   // runs before a job that keeps being interrupted is given up
+};
+
+class JobManager {
+ public:
+  JobManager(JobStore& store, const ServiceOptions& service, JobOptions options);
+  ~JobManager();
+
+  // Re-queues or marks unfinished jobs from an earlier run, starts workers.
+  void start();
+  // Stops taking work, cancels running solves (their jobs go back to the
+  // queue in the store, to run again after a restart), joins the workers.
+  void stop();
+
+  enum class SubmitError { kNone, kInvalid, kQueueFull, kStopping };
+  // Validates and stores a job. On failure *message says why.
+  SubmitError submit(const v1::SolveRequest& request, std::string* job_id, std::string* message,
+                     ValidationError* validation);
+
+  std::optional<v1::Job> get(const std::string& id, bool include_request) const;
+  // Cancels; waits (up to 5 s) until a running job has stopped.
+  std::optional<v1::Job> cancel(const std::string& id);
+  std::vector<v1::Job> list(uint32_t page_size, const std::string& page_token, v1::JobState state,
+                            std::string* next_token, std::string* error) const;
+
+  // Calls `send` with an event whenever progress or state changes (at most
+  // every 0.5 s while running) and once more with the final job. Returns
+  // false if the job does not exist; stops early when `stop_watching`
+  // returns true or the manager stops.
+  bool watch(const std::string& id, const std::function<bool(const v1::JobEvent&)>& send,
+             const std::function<bool()>& stop_watching);
+
+  bool stopping() const { return stopping_.load(); }
+
+ private:
+  struct Running {
+    std::atomic<bool> cancel{false};
+    v1::JobProgress progress;
+  };
+  void worker_loop();
+  void run_job(const std::string& id);
+  static bool finished(v1::JobState s) {
+    return s == v1::JOB_STATE_DONE || s == v1::JOB_STATE_CANCELLED || s == v1::JOB_STATE_INTERRUPTED;
+  }
+  std::optional<v1::Job> current(const std::string& id, bool include_request) const;
+
+  JobStore& store_;
+  const ServiceOptions& service_;
+  JobOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;            // queue has work or stopping
+  mutable std::condition_variable changed_cv_;  // any job changed
+  std::deque<std::string> queue_;
+  std::map<std::string, std::shared_ptr<Running>> running_;
+  std::vector<std::thread> workers_;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace relufit

@@ -1,0 +1,76 @@
+#include "server/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "algebra/checker.h"
+#include "algebra/solver.h"
+#include "server/convert.h"
+
+namespace relufit {
+
+ValidationError validate_request(const v1::SolveRequest& request, const ServiceOptions& options) {
+  Problem problem;
+  ValidationError e = build_problem(request_from_proto(request), options.limits, &problem);
+  if (!e.ok()) return e;
+  const auto& opts = request.options();
+  if (opts.time_limit_seconds() < 0 || !std::isfinite(opts.time_limit_seconds()))
+    return {ValidationError::Code::kInvalidArgument,
+            "options.time_limit_seconds: must be a finite number >= 0"};
+  if (opts.decimal_digits() > 1000)
+    return {ValidationError::Code::kInvalidArgument, "options.decimal_digits: at most 1000"};
+  return {};
+}
+
+ValidationError run_pipeline(const v1::SolveRequest& request, const ServiceOptions& options,
+                             const PipelineControl& control, v1::SolveResponse* response) {
+  if (auto e = validate_request(request, options); !e.ok()) return e;
+  const RequestData data = request_from_proto(request);
+  Problem problem;
+  build_problem(data, options.limits, &problem);
+
+  const auto& opts = request.options();
+  double limit = opts.time_limit_seconds() > 0 ? opts.time_limit_seconds()
+                                               : options.default_time_limit;
+  limit = std::min(limit, options.max_time_limit);
+  SolveSettings settings;
+  settings.control.deadline = std::min(
+      control.deadline, std::chrono::steady_clock::now() +
+                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(limit)));
+  settings.control.node_limit = opts.node_limit();
+  const std::atomic<bool>* shutting_down = options.shutting_down;
+  settings.control.cancelled = [&control, shutting_down]() {
+    return (shutting_down && shutting_down->load()) || (control.cancelled && control.cancelled());
+  };
+  settings.control.progress = control.progress;
+  settings.decimal_digits = opts.decimal_digits() ? opts.decimal_digits() : 30;
+
+  AnswerData answer = solve_problem(problem, settings);
+  const auto check_start = std::chrono::steady_clock::now();
+  CheckResult check = check_answer(data, answer);
+  answer.stats.check_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - check_start).count();
+  if (!check.valid) {
+    spdlog::error("checker rejected a {} answer: {}", verdict_name(answer.verdict), check.message);
+    AnswerData unknown;
+    unknown.verdict = Verdict::kUnknown;
+    unknown.reason = "internal: the checker rejected the solver's " +
+                     std::string(verdict_name(answer.verdict)) + " answer (" + check.message + ")";
+    unknown.stats = answer.stats;
+    answer = std::move(unknown);
+  } else {
+    answer.check_summary = check.message;
+  }
+  spdlog::info("solve n={} d={} m={} k={}: {} in {:.3f}s ({} nodes, {} LPs){}{}",
+               problem.num_samples(), problem.input_dim, problem.hidden_width, problem.output_dim,
+               verdict_name(answer.verdict), answer.stats.solve_seconds, answer.stats.nodes,
+               answer.stats.lps_solved, answer.reason.empty() ? "" : ": ", answer.reason);
+  const bool include_proof = !opts.has_include_proof() || opts.include_proof();
+  *response = answer_to_proto(answer, settings.decimal_digits, include_proof);
+  return {};
+}
+
+}  // namespace relufit

@@ -1,0 +1,40 @@
+// The one solving pipeline behind Solve and jobs: request -> validate ->
+// solve -> independent check -> response. Knows proto messages, not gRPC.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+
+#include "algebra/answer.h"
+#include "algebra/problem.h"
+#include "relufit/v1/relufit.pb.h"
+
+namespace relufit {
+
+// Server settings shared by every solve; each field has a flag in main.cpp.
+struct ServiceOptions {
+  ProblemLimits limits;                 // request size limits
+  double default_time_limit = 60;       // seconds, when the request sets none
+  double max_time_limit = 3600;         // seconds, cap on any request
+  const std::atomic<bool>* shutting_down = nullptr;  // stops running solves
+};
+
+struct PipelineControl {
+  // Latest moment to stop (in addition to the request's time limit).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::function<bool()> cancelled;                   // may be empty
+  std::function<void(const SolveStats&)> progress;   // may be empty
+};
+
+// Validates the request (INVALID_ARGUMENT / RESOURCE_EXHAUSTED in the
+// returned error), or solves it, checks the answer and fills *response.
+// An answer the checker rejects is turned into VERDICT_UNKNOWN with the
+// checker's reason: nothing unchecked leaves.
+ValidationError run_pipeline(const v1::SolveRequest& request, const ServiceOptions& options,
+                             const PipelineControl& control, v1::SolveResponse* response);
+
+// Only the validation step (used before a job is accepted).
+ValidationError validate_request(const v1::SolveRequest& request, const ServiceOptions& options);
+
+}  // namespace relufit
