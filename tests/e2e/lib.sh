@@ -16,7 +16,8 @@ start_server() {
   "$BIN/relufit-server" --listen 127.0.0.1:0 "${store[@]}" "$@" > "$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
-    PORT=$(sed -n 's/.*listening on .*(port \([0-9]*\)).*/\1/p' "$WORK/server.log")
+    # The log file appears when the background shell has opened it.
+    PORT=$(sed -n 's/.*listening on .*(port \([0-9]*\)).*/\1/p' "$WORK/server.log" 2>/dev/null)
     [ -n "$PORT" ] && return 0
     sleep 0.1
   done
