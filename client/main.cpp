@@ -29,13 +29,34 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+std::string read_file(const std::string& path);
+
+// How to reach the server: plain or TLS, with or without an access token.
+struct ConnectionSettings {
+  std::string tls_ca;   // PEM file of the CA that signed the server's certificate
+  bool tls = false;     // TLS with the system's root certificates
+  std::string token;    // sent as "authorization: Bearer <token>"
+};
+ConnectionSettings g_connection;
+
 // Channels accept responses of any size: infeasibility proofs can exceed
 // gRPC's default 4 MB receive limit.
 std::shared_ptr<grpc::Channel> make_channel(const std::string& server) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
-  return grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+  if (g_connection.tls || !g_connection.tls_ca.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    if (!g_connection.tls_ca.empty()) ssl.pem_root_certs = read_file(g_connection.tls_ca);
+    creds = grpc::SslCredentials(ssl);
+  }
+  return grpc::CreateCustomChannel(server, creds, args);
+}
+
+// Adds the access token (when one is configured) to a call.
+void prepare(grpc::ClientContext& ctx) {
+  if (!g_connection.token.empty()) ctx.AddMetadata("authorization", "Bearer " + g_connection.token);
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -213,6 +234,7 @@ std::string progress_text(relufit::v1::JobState state, const relufit::v1::JobPro
 relufit::v1::Job follow(relufit::v1::ReluFitService::Stub& stub, const std::string& id,
                         std::ostream* progress_out, bool terminal) {
   grpc::ClientContext ctx;
+  prepare(ctx);
   relufit::v1::WatchJobRequest req;
   req.set_job_id(id);
   auto reader = stub.WatchJob(&ctx, req);
@@ -256,6 +278,13 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string server = "127.0.0.1:50051";
   app.add_option("--server", server, "relufit-server address HOST:PORT")->capture_default_str();
+  std::string token_file;
+  app.add_option("--tls-ca", g_connection.tls_ca, "Use TLS, trusting the CA certificate in this PEM file")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--tls", g_connection.tls, "Use TLS with the system's root certificates");
+  app.add_option("--token-file", token_file,
+                 "File holding the access token (else the RELUFIT_TOKEN environment variable)")
+      ->check(CLI::ExistingFile);
 
   auto* solve = app.add_subcommand("solve", "Solve a request (protobuf JSON SolveRequest, or CSV)");
   std::string file;
@@ -341,6 +370,13 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
+    if (!token_file.empty()) {
+      g_connection.token = read_file(token_file);
+      while (!g_connection.token.empty() && std::isspace(static_cast<unsigned char>(g_connection.token.back())))
+        g_connection.token.pop_back();
+    } else if (const char* env = std::getenv("RELUFIT_TOKEN")) {
+      g_connection.token = env;
+    }
     if (*solve) {
       csv.hidden_width = override_width;
       relufit::v1::SolveRequest req = load_request(file, csv);
@@ -353,6 +389,7 @@ int main(int argc, char** argv) {
       if (!json && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO)) {
         // On a terminal the solve runs as a job so long work shows progress.
         grpc::ClientContext sctx;
+  prepare(sctx);
         relufit::v1::SubmitJobRequest sreq;
         *sreq.mutable_request() = req;
         relufit::v1::SubmitJobResponse sresp;
@@ -363,6 +400,7 @@ int main(int argc, char** argv) {
         return 0;
       }
       grpc::ClientContext ctx;
+  prepare(ctx);
       relufit::v1::SolveResponse resp;
       grpc::Status st = stub->Solve(&ctx, req, &resp);
       if (!st.ok()) throw Failure{status_text(st)};
@@ -382,6 +420,7 @@ int main(int argc, char** argv) {
       if (node_limit > 0) r.mutable_options()->set_node_limit(node_limit);
       auto stub = connect(server);
       grpc::ClientContext ctx;
+  prepare(ctx);
       relufit::v1::SubmitJobResponse resp;
       grpc::Status st = stub->SubmitJob(&ctx, sreq, &resp);
       if (!st.ok()) throw Failure{status_text(st)};
@@ -393,6 +432,7 @@ int main(int argc, char** argv) {
       relufit::v1::Job job = follow(*stub, job_id, watch_json ? nullptr : &std::cout,
                                     isatty(STDOUT_FILENO) != 0);
       grpc::ClientContext ctx;
+  prepare(ctx);
       relufit::v1::GetJobRequest greq;
       greq.set_job_id(job_id);
       greq.set_include_request(true);
@@ -405,6 +445,7 @@ int main(int argc, char** argv) {
     if (*cancel) {
       auto stub = connect(server);
       grpc::ClientContext ctx;
+  prepare(ctx);
       relufit::v1::CancelJobRequest creq;
       creq.set_job_id(job_id);
       relufit::v1::Job job;
@@ -417,6 +458,7 @@ int main(int argc, char** argv) {
     if (*result) {
       auto stub = connect(server);
       grpc::ClientContext ctx;
+  prepare(ctx);
       relufit::v1::GetJobRequest greq;
       greq.set_job_id(job_id);
       greq.set_include_request(true);
@@ -441,6 +483,7 @@ int main(int argc, char** argv) {
                 << "VERDICT" << "PROGRESS\n";
       while (true) {
         grpc::ClientContext ctx;
+  prepare(ctx);
         relufit::v1::ListJobsResponse resp;
         grpc::Status st = stub->ListJobs(&ctx, lreq, &resp);
         if (!st.ok()) throw Failure{status_text(st)};
@@ -470,6 +513,7 @@ int main(int argc, char** argv) {
         throw Failure{"cannot reach relufit-server at " + server};
       auto stub = relufit::v1::ReluFitService::NewStub(channel);
       grpc::ClientContext ctx;
+  prepare(ctx);
       relufit::v1::ExportResponse out;
       grpc::Status st = stub->Export(&ctx, er, &out);
       if (!st.ok()) throw Failure{status_text(st)};
@@ -494,6 +538,7 @@ int main(int argc, char** argv) {
       if (remote) {
         auto stub = relufit::v1::ReluFitService::NewStub(make_channel(server));
         grpc::ClientContext ctx;
+  prepare(ctx);
         ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
         relufit::v1::VerifyResponse out;
         grpc::Status st = stub->Verify(&ctx, vr, &out);

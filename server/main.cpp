@@ -7,9 +7,23 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "server/service.h"
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -54,6 +68,13 @@ int main(int argc, char** argv) {
   app.add_option("--max-attempts", job_options.max_attempts,
                  "Runs of a job interrupted by server stops before it is marked interrupted")
       ->capture_default_str()->check(CLI::Range(1, 100));
+  std::string tls_cert, tls_key, token_file;
+  app.add_option("--tls-cert", tls_cert, "Serve TLS with this PEM certificate (chain); needs --tls-key")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls_key, "PEM private key for --tls-cert")->check(CLI::ExistingFile);
+  app.add_option("--token-file", token_file,
+                 "Require an access token: the file holds the accepted tokens, one per line")
+      ->check(CLI::ExistingFile);
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -76,12 +97,41 @@ int main(int argc, char** argv) {
     return 1;
   }
   relufit::JobManager jobs(*store, options, job_options);
-  relufit::ReluFitServiceImpl service(options, jobs);
+  if (tls_cert.empty() != tls_key.empty()) {
+    spdlog::critical("--tls-cert and --tls-key go together");
+    return 2;
+  }
+  relufit::AccessOptions access;
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  try {
+    if (!token_file.empty()) {
+      std::istringstream lines(read_text(token_file));
+      for (std::string line; std::getline(lines, line);) {
+        while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+        if (!line.empty() && line[0] != '#') access.tokens.push_back(line);
+      }
+      if (access.tokens.empty()) throw std::runtime_error(token_file + " holds no token");
+    }
+    if (!tls_cert.empty()) {
+      grpc::SslServerCredentialsOptions ssl;
+      ssl.pem_key_cert_pairs.push_back({read_text(tls_key), read_text(tls_cert)});
+      credentials = grpc::SslServerCredentials(ssl);
+    }
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 2;
+  }
+  const bool loopback = listen.rfind("127.", 0) == 0 || listen.rfind("localhost:", 0) == 0 ||
+                        listen.rfind("[::1]", 0) == 0;
+  if (!loopback && (access.tokens.empty() || tls_cert.empty()))
+    spdlog::warn("listening on {} without {}: anyone who reaches the port can use the service",
+                 listen, access.tokens.empty() ? "an access token" : "TLS");
+  relufit::ReluFitServiceImpl service(options, jobs, access);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(listen, credentials, &bound_port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(max_message_mb * 1024 * 1024);
   builder.SetMaxSendMessageSize(-1);

@@ -25,11 +25,37 @@ grpc::Status not_found(const std::string& id) {
   return {grpc::StatusCode::NOT_FOUND, "job_id: no job \"" + id + "\""};
 }
 
+// Compares without stopping at the first difference.
+bool same_secret(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
 }  // namespace
+
+grpc::Status ReluFitServiceImpl::authorize(const grpc::ServerContext* context) const {
+  if (access_.tokens.empty()) return grpc::Status::OK;
+  const auto& md = context->client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end())
+    return {grpc::StatusCode::UNAUTHENTICATED, "missing access token (authorization: Bearer ...)"};
+  const std::string value(it->second.data(), it->second.size());
+  const std::string prefix = "Bearer ";
+  if (value.compare(0, prefix.size(), prefix) == 0) {
+    const std::string token = value.substr(prefix.size());
+    bool ok = false;
+    for (const auto& t : access_.tokens) ok = same_secret(token, t) || ok;
+    if (ok) return grpc::Status::OK;
+  }
+  return {grpc::StatusCode::UNAUTHENTICATED, "invalid access token"};
+}
 
 grpc::Status ReluFitServiceImpl::Solve(grpc::ServerContext* context,
                                        const v1::SolveRequest* request,
                                        v1::SolveResponse* response) {
+  if (auto denied = authorize(context); !denied.ok()) return denied;
   PipelineControl control;
   // A gRPC deadline shortens the time limit so the answer (UNKNOWN, "time
   // limit") still reaches the caller in time.
@@ -46,8 +72,9 @@ grpc::Status ReluFitServiceImpl::Solve(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status ReluFitServiceImpl::Verify(grpc::ServerContext*, const v1::VerifyRequest* request,
+grpc::Status ReluFitServiceImpl::Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
                                         v1::VerifyResponse* response) {
+  if (auto denied = authorize(context); !denied.ok()) return denied;
   const RequestData data = request_from_proto(request->request());
   Problem problem;
   if (auto e = build_problem(data, options_.limits, &problem); !e.ok()) return to_grpc(e);
@@ -57,8 +84,9 @@ grpc::Status ReluFitServiceImpl::Verify(grpc::ServerContext*, const v1::VerifyRe
   return grpc::Status::OK;
 }
 
-grpc::Status ReluFitServiceImpl::Export(grpc::ServerContext*, const v1::ExportRequest* request,
+grpc::Status ReluFitServiceImpl::Export(grpc::ServerContext* context, const v1::ExportRequest* request,
                                         v1::ExportResponse* response) {
+  if (auto denied = authorize(context); !denied.ok()) return denied;
   Problem problem;
   if (auto e = build_problem(request_from_proto(request->request()), options_.limits, &problem);
       !e.ok())
@@ -76,8 +104,9 @@ grpc::Status ReluFitServiceImpl::Export(grpc::ServerContext*, const v1::ExportRe
   }
 }
 
-grpc::Status ReluFitServiceImpl::SubmitJob(grpc::ServerContext*, const v1::SubmitJobRequest* request,
+grpc::Status ReluFitServiceImpl::SubmitJob(grpc::ServerContext* context, const v1::SubmitJobRequest* request,
                                            v1::SubmitJobResponse* response) {
+  if (auto denied = authorize(context); !denied.ok()) return denied;
   std::string id, message;
   ValidationError validation;
   switch (jobs_.submit(request->request(), &id, &message, &validation)) {
@@ -94,8 +123,9 @@ grpc::Status ReluFitServiceImpl::SubmitJob(grpc::ServerContext*, const v1::Submi
   return {grpc::StatusCode::INTERNAL, "unexpected submit outcome"};
 }
 
-grpc::Status ReluFitServiceImpl::GetJob(grpc::ServerContext*, const v1::GetJobRequest* request,
+grpc::Status ReluFitServiceImpl::GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
                                         v1::Job* response) {
+  if (auto denied = authorize(context); !denied.ok()) return denied;
   auto job = jobs_.get(request->job_id(), request->include_request());
   if (!job) return not_found(request->job_id());
   *response = std::move(*job);
@@ -105,6 +135,7 @@ grpc::Status ReluFitServiceImpl::GetJob(grpc::ServerContext*, const v1::GetJobRe
 grpc::Status ReluFitServiceImpl::WatchJob(grpc::ServerContext* context,
                                           const v1::WatchJobRequest* request,
                                           grpc::ServerWriter<v1::JobEvent>* writer) {
+  if (auto denied = authorize(context); !denied.ok()) return denied;
   bool found = jobs_.watch(
       request->job_id(), [writer](const v1::JobEvent& e) { return writer->Write(e); },
       [context] { return context->IsCancelled(); });
@@ -113,16 +144,18 @@ grpc::Status ReluFitServiceImpl::WatchJob(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status ReluFitServiceImpl::CancelJob(grpc::ServerContext*, const v1::CancelJobRequest* request,
+grpc::Status ReluFitServiceImpl::CancelJob(grpc::ServerContext* context, const v1::CancelJobRequest* request,
                                            v1::Job* response) {
+  if (auto denied = authorize(context); !denied.ok()) return denied;
   auto job = jobs_.cancel(request->job_id());
   if (!job) return not_found(request->job_id());
   *response = std::move(*job);
   return grpc::Status::OK;
 }
 
-grpc::Status ReluFitServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* request,
+grpc::Status ReluFitServiceImpl::ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
                                           v1::ListJobsResponse* response) {
+  if (auto denied = authorize(context); !denied.ok()) return denied;
   std::string next, error;
   auto jobs = jobs_.list(request->page_size(), request->page_token(), request->state(), &next, &error);
   if (!error.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, error};

@@ -3,16 +3,26 @@
 // job manager, and maps statuses to gRPC codes in one place.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "relufit/v1/relufit.grpc.pb.h"
 #include "server/job_manager.h"
 #include "server/pipeline.h"
 
 namespace relufit {
 
+// Who may call: when `tokens` is not empty every call must carry
+// "authorization: Bearer <one of the tokens>" (health and reflection stay
+// open so probes work).
+struct AccessOptions {
+  std::vector<std::string> tokens;
+};
+
 class ReluFitServiceImpl final : public v1::ReluFitService::Service {
  public:
-  ReluFitServiceImpl(const ServiceOptions& options, JobManager& jobs)
-      : options_(options), jobs_(jobs) {}
+  ReluFitServiceImpl(const ServiceOptions& options, JobManager& jobs, AccessOptions access = {})
+      : options_(options), jobs_(jobs), access_(std::move(access)) {}
 
   grpc::Status Solve(grpc::ServerContext* context, const v1::SolveRequest* request,
                      v1::SolveResponse* response) override;
@@ -32,8 +42,11 @@ class ReluFitServiceImpl final : public v1::ReluFitService::Service {
                         v1::ListJobsResponse* response) override;
 
  private:
+  grpc::Status authorize(const grpc::ServerContext* context) const;
+
   const ServiceOptions& options_;
   JobManager& jobs_;
+  AccessOptions access_;
 };
 
 }  // namespace relufit
