@@ -53,7 +53,8 @@ struct ProofNodeData {
 };
 
 struct SignCaseData {
-  uint32_t positive_neurons = 0;
+  std::vector<std::string> output_signs;  // per neuron, k characters '+', '-', '0'
+
   std::vector<ProofNodeData> nodes;  // preorder
 };
 

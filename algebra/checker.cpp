@@ -230,8 +230,22 @@ CheckResult check_conflict(const Data& data, uint32_t first, uint32_t second) {
 // Verifies one sign case's preorder tree.
 class TreeChecker {
  public:
-  TreeChecker(const Data& data, const std::vector<uint32_t>& order, const SignCaseData& sc)
-      : data_(data), order_(order), sc_(sc) {}
+  TreeChecker(const Data& data, const std::vector<uint32_t>& order, const SignCaseData& sc,
+              std::string name)
+      : data_(data), order_(order), sc_(sc), name_(std::move(name)) {
+    // The case's layout, rebuilt from its sign strings (validated by the caller).
+    for (size_t j = 0; j < data_.m; ++j) {
+      size_t e = 0;
+      while (sc_.output_signs[j][e] == '0') ++e;
+      lead_.push_back(e);
+      for (size_t o = e + 1; o < data_.k; ++o)
+        if (sc_.output_signs[j][o] != '0') blocks_.emplace_back(j, o);
+    }
+    dz_ = data_.d + (data_.hb ? 1 : 0);
+    rows_per_sample_ = data_.k + data_.m + blocks_.size();
+    c0_ = (data_.m + blocks_.size()) * dz_;
+    nv_ = c0_ + (data_.ob ? data_.k : 0);
+  }
 
   std::optional<std::string> run(uint64_t* leaves) {
     if (sc_.nodes.empty()) return "empty tree";
@@ -243,13 +257,16 @@ class TreeChecker {
   }
 
  private:
-  int output_sign(size_t j) const { return j < sc_.positive_neurons ? 1 : -1; }
+  int tau(size_t j, size_t o) const {
+    const char c = sc_.output_signs[j][o];
+    return c == '+' ? 1 : c == '-' ? -1 : 0;
+  }
 
   std::vector<std::string> admissible() const {
     const size_t m = data_.m;
     std::vector<bool> tied(m, false);
     for (size_t j = 0; j + 1 < m; ++j) {
-      if (output_sign(j) != output_sign(j + 1)) continue;
+      if (sc_.output_signs[j] != sc_.output_signs[j + 1]) continue;
       bool same = true;
       for (const auto& act : path_) same = same && act[j] == act[j + 1];
       tied[j] = same;
@@ -269,7 +286,7 @@ class TreeChecker {
 
   std::optional<std::string> node(size_t idx, size_t depth, size_t* next) {
     const ProofNodeData& nd = sc_.nodes[idx];
-    const std::string at = "case " + std::to_string(sc_.positive_neurons) + " node " + std::to_string(idx);
+    const std::string at = "case " + name_ + " node " + std::to_string(idx);
     if (nd.depth != depth) return at + ": depth " + std::to_string(nd.depth) + ", expected " + std::to_string(depth);
     switch (nd.kind) {
       case ProofNodeKind::kBranch: {
@@ -323,34 +340,50 @@ class TreeChecker {
   }
 
   std::optional<std::string> check_lp_leaf(const ProofNodeData& nd) const {
-    const size_t m = data_.m, dz = data_.d + (data_.hb ? 1 : 0);
-    const size_t nv = m * dz + (data_.ob ? 1 : 0);
+    const size_t m = data_.m, k = data_.k, R = rows_per_sample_;
     std::vector<std::pair<size_t, Q>> entries;
-    if (auto e = read_entries(nd, (m + 1) * path_.size(), &entries)) return e;
-    std::vector<Q> combo(nv);
+    if (auto e = read_entries(nd, R * path_.size(), &entries)) return e;
+    std::vector<Q> combo(nv_);
     Q rhs;
+    // Adds coef * x~_i to the variable block `block`.
+    auto add_block = [&](size_t block, const Q& coef, size_t i) {
+      for (size_t t = 0; t < dz_; ++t) combo[block * dz_ + t].add_mul(coef, data_.xt[i][t]);
+    };
     for (const auto& [row, value] : entries) {
-      const size_t s = row / (m + 1), r = row % (m + 1);
+      const size_t s = row / R, r = row % R;
       const size_t i = order_[s];
       const std::string& act = path_[s];
-      if (r == 0) {  // equality: sum_j a_j P_ij (z_j . x~_i) + c = y_i
+      if (r < k) {  // equality of output o = r
+        const size_t o = r;
         for (size_t j = 0; j < m; ++j) {
           if (act[j] != '1') continue;
-          Q coef = value;
-          if (output_sign(j) < 0) coef.neg();
-          for (size_t t = 0; t < dz; ++t) combo[j * dz + t].add_mul(coef, data_.xt[i][t]);
+          if (o == lead_[j]) {
+            Q coef = value;
+            if (tau(j, o) < 0) coef.neg();
+            add_block(j, coef, i);
+          } else {
+            for (size_t b = 0; b < blocks_.size(); ++b)
+              if (blocks_[b].first == j && blocks_[b].second == o) add_block(m + b, value, i);
+          }
         }
-        if (data_.ob) combo[m * dz].add(value);
-        rhs.add_mul(value, data_.y[i][0]);
-      } else {  // sigma_ij (z_j . x~_i) >= 0
-        if (value.sign() < 0) return "negative multiplier on inequality row " + std::to_string(row);
-        const size_t j = r - 1;
-        Q coef = value;
+        if (data_.ob) combo[c0_ + o].add(value);
+        rhs.add_mul(value, data_.y[i][o]);
+        continue;
+      }
+      if (value.sign() < 0) return "negative multiplier on inequality row " + std::to_string(row);
+      Q coef = value;
+      if (r < k + m) {  // sigma_ij (z_j . x~_i) >= 0
+        const size_t j = r - k;
         if (act[j] != '1') coef.neg();
-        for (size_t t = 0; t < dz; ++t) combo[j * dz + t].add_mul(coef, data_.xt[i][t]);
+        add_block(j, coef, i);
+      } else {  // tau_jo sigma_ij (u_jo . x~_i) >= 0
+        const size_t b = r - k - m;
+        const auto [j, o] = blocks_[b];
+        if ((act[j] == '1') != (tau(j, o) > 0)) coef.neg();
+        add_block(m + b, coef, i);
       }
     }
-    for (size_t v = 0; v < nv; ++v)
+    for (size_t v = 0; v < nv_; ++v)
       if (combo[v].sign() != 0) return "Farkas combination is not zero in variable " + std::to_string(v);
     if (rhs.sign() <= 0) return "Farkas combination of the right-hand sides is not positive";
     return std::nullopt;
@@ -380,30 +413,69 @@ class TreeChecker {
   const Data& data_;
   const std::vector<uint32_t>& order_;
   const SignCaseData& sc_;
+  std::string name_;
+  std::vector<size_t> lead_;
+  std::vector<std::pair<size_t, size_t>> blocks_;
+  size_t dz_ = 0, rows_per_sample_ = 0, c0_ = 0, nv_ = 0;
   std::vector<std::string> path_;
   uint64_t leaves_ = 0;
 };
 
+// Rank of a sign character in the case order: '+' < '-' < '0'.
+int sign_rank(char c) { return c == '+' ? 0 : c == '-' ? 1 : 2; }
+
+bool sign_less(const std::string& a, const std::string& b) {
+  for (size_t o = 0; o < a.size(); ++o)
+    if (a[o] != b[o]) return sign_rank(a[o]) < sign_rank(b[o]);
+  return false;
+}
+
+// Number of non-decreasing sequences of length m over t symbols:
+// binomial(t + m - 1, m), or nullopt when it exceeds 2^62.
+std::optional<uint64_t> multisets(uint64_t t, uint64_t m) {
+  unsigned __int128 r = 1;
+  for (uint64_t i = 1; i <= m; ++i) {
+    r = r * (t + i - 1) / i;
+    if (r > (static_cast<unsigned __int128>(1) << 62)) return std::nullopt;
+  }
+  return static_cast<uint64_t>(r);
+}
+
 CheckResult check_case_tree(const Data& data, const CaseTreeData& tree) {
-  if (data.k != 1) return fail("case trees are defined for output_dim = 1 only");
   if (tree.sample_order.size() != data.n) return fail("sample_order is not a permutation of the samples");
   std::vector<bool> seen(data.n, false);
   for (uint32_t i : tree.sample_order) {
     if (i >= data.n || seen[i]) return fail("sample_order is not a permutation of the samples");
     seen[i] = true;
   }
-  if (tree.cases.size() != data.m + 1) return fail("the tree needs one sign case for each p = 0..m");
-  std::vector<bool> covered(data.m + 1, false);
+  // Every case is a valid non-decreasing sequence of m sign vectors, no case
+  // repeats, and there are as many cases as such sequences: so all occur.
+  uint64_t types = 1;
+  for (size_t o = 0; o < data.k; ++o) types *= 3;
+  const auto expected = multisets(types - 1, data.m);
+  if (!expected || tree.cases.size() != *expected)
+    return fail("the tree needs one sign case for each sorted sequence of sign vectors (" +
+                (expected ? std::to_string(*expected) : std::string("too many")) + "), it has " +
+                std::to_string(tree.cases.size()));
+  std::set<std::vector<std::string>> distinct;
   uint64_t leaves = 0, nodes = 0;
   for (const SignCaseData& sc : tree.cases) {
-    if (sc.positive_neurons > data.m || covered[sc.positive_neurons])
-      return fail("sign cases are not exactly p = 0..m");
-    covered[sc.positive_neurons] = true;
-    TreeChecker checker(data, tree.sample_order, sc);
+    if (sc.output_signs.size() != data.m) return fail("a sign case does not give every neuron's signs");
+    std::string name;
+    for (size_t j = 0; j < data.m; ++j) {
+      const std::string& t = sc.output_signs[j];
+      if (t.size() != data.k || t.find_first_not_of("+-0") != std::string::npos ||
+          t.find_first_not_of('0') == std::string::npos)
+        return fail("sign case: \"" + t + "\" is not a nonzero sign vector of length " + std::to_string(data.k));
+      if (j > 0 && sign_less(t, sc.output_signs[j - 1])) return fail("sign case not in sorted order");
+      name += (j ? " " : "") + t;
+    }
+    if (!distinct.insert(sc.output_signs).second) return fail("sign case (" + name + ") repeated");
+    TreeChecker checker(data, tree.sample_order, sc, "(" + name + ")");
     if (auto e = checker.run(&leaves)) return fail(*e);
     nodes += sc.nodes.size();
   }
-  return pass("case tree verified: " + std::to_string(data.m + 1) + " sign cases, " +
+  return pass("case tree verified: " + std::to_string(tree.cases.size()) + " sign cases, " +
               std::to_string(nodes) + " nodes, " + std::to_string(leaves) +
               " leaves each with a valid Farkas certificate");
 }

@@ -40,6 +40,59 @@ std::vector<uint32_t> choose_sample_order(const Problem& problem) {
   return order;
 }
 
+int SignCase::block_of(uint32_t j, uint32_t o) const {
+  for (size_t b = 0; b < blocks.size(); ++b)
+    if (blocks[b].first == j && blocks[b].second == o) return static_cast<int>(b);
+  return -1;
+}
+
+std::vector<std::string> SignCase::strings() const {
+  std::vector<std::string> out;
+  for (const auto& t : tau) {
+    std::string s;
+    for (int v : t) s.push_back(v > 0 ? '+' : v < 0 ? '-' : '0');
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<SignCase> enumerate_sign_cases(uint32_t m, uint32_t k) {
+  // Sign vectors in lexicographic order with + < - < 0, the zero vector left out.
+  std::vector<std::vector<int>> types;
+  const int digit[3] = {1, -1, 0};
+  uint64_t total = 1;
+  for (uint32_t o = 0; o < k; ++o) total *= 3;
+  for (uint64_t code = 0; code < total; ++code) {
+    std::vector<int> t(k);
+    uint64_t c = code;
+    for (int o = static_cast<int>(k) - 1; o >= 0; --o, c /= 3) t[o] = digit[c % 3];
+    if (std::any_of(t.begin(), t.end(), [](int v) { return v != 0; })) types.push_back(t);
+  }
+  std::vector<SignCase> out;
+  std::vector<size_t> pick(m, 0);
+  while (true) {
+    SignCase sc;
+    for (uint32_t j = 0; j < m; ++j) {
+      const auto& t = types[pick[j]];
+      sc.tau.push_back(t);
+      uint32_t lead = 0;
+      while (t[lead] == 0) ++lead;
+      sc.lead.push_back(lead);
+    }
+    for (uint32_t j = 0; j < m; ++j)
+      for (uint32_t o = sc.lead[j] + 1; o < k; ++o)
+        if (sc.tau[j][o] != 0) sc.blocks.emplace_back(j, o);
+    out.push_back(std::move(sc));
+    // Next non-decreasing sequence.
+    int j = static_cast<int>(m) - 1;
+    while (j >= 0 && pick[j] + 1 == types.size()) --j;
+    if (j < 0) break;
+    ++pick[j];
+    for (uint32_t t = j + 1; t < m; ++t) pick[t] = pick[j];
+  }
+  return out;
+}
+
 namespace {
 
 enum class Status { kFound, kExhausted, kBudget, kStopped };
@@ -56,21 +109,22 @@ struct Frame {
 
 // The resumable search of one sign case: its own stack, path and proof.
 struct CaseState {
-  uint32_t positive = 0;
+  SignCase signs;
   std::vector<Frame> stack;
   std::vector<std::string> path;  // activation per decided sample
   std::vector<LpRow> rows;        // LP rows of the decided samples, canonical order
   std::vector<ProofNodeData> nodes;
   bool finished = false;
+  std::string undecided;          // first complete pattern no proof or fit was found for
 };
 
-class SingleOutputSearch {
+class PatternSearch {
  public:
-  SingleOutputSearch(const Problem& p, const SearchControl& control, SolveStats* stats)
+  PatternSearch(const Problem& p, const SearchControl& control, SolveStats* stats)
       : p_(p), control_(control), stats_(stats) {
     m_ = p.hidden_width;
+    k_ = p.output_dim;
     dz_ = p.input_dim + (p.hidden_bias ? 1 : 0);
-    nvars_ = m_ * dz_ + (p.output_bias ? 1 : 0);
     order_ = choose_sample_order(p);
     xt_.resize(p.num_samples());
     for (size_t i = 0; i < p.num_samples(); ++i) {
@@ -82,12 +136,14 @@ class SingleOutputSearch {
 
   SearchOutcome run() {
     SearchOutcome out;
-    std::vector<CaseState> cases(m_ + 1);
-    for (uint32_t pcase = 0; pcase <= m_; ++pcase) {
-      cases[pcase].positive = pcase;
+    std::vector<CaseState> cases;
+    for (SignCase& sc : enumerate_sign_cases(m_, k_)) {
+      CaseState cs;
+      cs.signs = std::move(sc);
       Frame root;
-      root.point.assign(nvars_, mpq_class(0));
-      cases[pcase].stack.push_back(std::move(root));
+      root.point.assign(cs.signs.num_vars(dz_, p_.output_bias), mpq_class(0));
+      cs.stack.push_back(std::move(root));
+      cases.push_back(std::move(cs));
     }
     // Round-robin over the sign cases in growing slices, each resuming where
     // it stopped, so a feasible case is not starved by an exhaustive one.
@@ -98,8 +154,11 @@ class SingleOutputSearch {
         if (cs.finished) continue;
         Status st = advance(cs, slice);
         if (st == Status::kFound) {
-          fill_weights(cs, &out);
           out.verdict = Verdict::kFeasible;
+          out.a = solution_a_;
+          out.w = solution_w_;
+          out.b = solution_b_;
+          out.c = solution_c_;
           return out;
         }
         if (st == Status::kStopped) {
@@ -116,11 +175,19 @@ class SingleOutputSearch {
       if (all_finished) break;
       slice = std::min<uint64_t>(slice * 2, 1u << 16);
     }
+    for (const CaseState& cs : cases) {
+      if (cs.undecided.empty()) continue;
+      out.verdict = Verdict::kUnknown;
+      out.reason = "no fit and no proof for " + cs.undecided +
+                   ": its linear relaxation is feasible, no rational output weights fit, and "
+                   "exact algebraic solving is not implemented yet";
+      return out;
+    }
     out.verdict = Verdict::kInfeasible;
     out.proof.sample_order = order_;
     for (CaseState& cs : cases) {
       SignCaseData sc;
-      sc.positive_neurons = cs.positive;
+      sc.output_signs = cs.signs.strings();
       sc.nodes = std::move(cs.nodes);
       out.proof.cases.push_back(std::move(sc));
     }
@@ -128,27 +195,47 @@ class SingleOutputSearch {
   }
 
  private:
-  static int sign_of(const CaseState& cs, uint32_t j) { return j < cs.positive ? 1 : -1; }
-
-  // Rows of the decided sample at path position s with activation `act`.
+  // Rows of the decided sample at path position s with activation `act`, in
+  // the canonical order documented on CaseTree in the proto: k equalities,
+  // m sign rows of the z blocks, one sign row per u block.
   void append_rows(CaseState& cs, size_t s, const std::string& act) {
     const uint32_t i = order_[s];
-    LpRow eq;
-    eq.coeffs.assign(nvars_, mpq_class(0));
-    eq.sense = RowSense::kEqual;
-    eq.rhs = p_.y[i][0];
-    for (uint32_t j = 0; j < m_; ++j)
-      if (act[j] == '1')
-        for (uint32_t t = 0; t < dz_; ++t) eq.coeffs[j * dz_ + t] = sign_of(cs, j) * xt_[i][t];
-    if (p_.output_bias) eq.coeffs[m_ * dz_] = 1;
-    cs.rows.push_back(std::move(eq));
-    for (uint32_t j = 0; j < m_; ++j) {
+    const SignCase& sc = cs.signs;
+    const size_t nv = sc.num_vars(dz_, p_.output_bias);
+    const size_t c0 = sc.bias_index(dz_);
+    for (uint32_t o = 0; o < k_; ++o) {
+      LpRow eq;
+      eq.coeffs.assign(nv, mpq_class(0));
+      eq.sense = RowSense::kEqual;
+      eq.rhs = p_.y[i][o];
+      for (uint32_t j = 0; j < m_; ++j) {
+        if (act[j] != '1') continue;
+        long block = -1;
+        int factor = 0;
+        if (o == sc.lead[j]) {
+          block = j;
+          factor = sc.sign(j, o);
+        } else if (int b = sc.block_of(j, o); b >= 0) {
+          block = m_ + b;
+          factor = 1;
+        }
+        if (block < 0) continue;
+        for (uint32_t t = 0; t < dz_; ++t) eq.coeffs[block * dz_ + t] = factor * xt_[i][t];
+      }
+      if (p_.output_bias) eq.coeffs[c0 + o] = 1;
+      cs.rows.push_back(std::move(eq));
+    }
+    auto sign_row = [&](size_t block, int factor) {
       LpRow g;
-      g.coeffs.assign(nvars_, mpq_class(0));
+      g.coeffs.assign(nv, mpq_class(0));
       g.sense = RowSense::kGreaterEqual;
-      const int sigma = act[j] == '1' ? 1 : -1;
-      for (uint32_t t = 0; t < dz_; ++t) g.coeffs[j * dz_ + t] = sigma * xt_[i][t];
+      for (uint32_t t = 0; t < dz_; ++t) g.coeffs[block * dz_ + t] = factor * xt_[i][t];
       cs.rows.push_back(std::move(g));
+    };
+    for (uint32_t j = 0; j < m_; ++j) sign_row(j, act[j] == '1' ? 1 : -1);
+    for (size_t b = 0; b < sc.blocks.size(); ++b) {
+      const auto [j, o] = sc.blocks[b];
+      sign_row(m_ + b, sc.sign(j, o) * (act[j] == '1' ? 1 : -1));
     }
   }
 
@@ -220,7 +307,7 @@ class SingleOutputSearch {
     // tied[j]: neurons j, j+1 share a sign group and agree on all decided samples.
     std::vector<bool> tied(m_, false);
     for (uint32_t j = 0; j + 1 < m_; ++j) {
-      if (sign_of(cs, j) != sign_of(cs, j + 1)) continue;
+      if (!cs.signs.same_type(j, j + 1)) continue;
       bool same = true;
       for (const auto& act : cs.path)
         if (act[j] != act[j + 1]) {
@@ -271,10 +358,10 @@ class SingleOutputSearch {
         }
       }
       // The parent's point often satisfies the new sample's rows already.
-      const auto first_new = cs.rows.end() - (m_ + 1);
+      const auto first_new = cs.rows.end() - static_cast<long>(cs.signs.rows_per_sample());
       std::vector<LpRow> fresh(first_new, cs.rows.end());
       if (!point_satisfies(fresh, f.point)) {
-        LpResult res = solve_lp_feasibility(cs.rows, nvars_, &lp_);
+        LpResult res = solve_lp_feasibility(cs.rows, cs.signs.num_vars(dz_, p_.output_bias), &lp_);
         ++stats_->lps_solved;
         if (!res.feasible) {
           node.kind = ProofNodeKind::kLpInfeasible;
@@ -287,8 +374,12 @@ class SingleOutputSearch {
     }
     cs.nodes.push_back(std::move(node));
     if (f.depth == p_.num_samples()) {
-      solution_ = f.point;
-      return Status::kFound;
+      if (recover_weights(cs, f.point)) return Status::kFound;
+      // The relaxation holds but no fit was found: no proof for this
+      // pattern, so the verdict can at best be UNKNOWN.
+      if (cs.undecided.empty()) cs.undecided = describe(cs);
+      cs.nodes.back().kind = ProofNodeKind::kUnspecified;
+      return Status::kExhausted;
     }
     f.kids = children(cs, f.depth, f.point);
     return Status::kBudget;
@@ -297,7 +388,7 @@ class SingleOutputSearch {
   void pop(CaseState& cs) {
     if (cs.stack.back().depth > 0) {
       cs.path.pop_back();
-      cs.rows.resize(cs.rows.size() - (m_ + 1));
+      cs.rows.resize(cs.rows.size() - cs.signs.rows_per_sample());
     }
     cs.stack.pop_back();
   }
@@ -330,26 +421,149 @@ class SingleOutputSearch {
     return Status::kExhausted;
   }
 
-  void fill_weights(const CaseState& cs, SearchOutcome* out) const {
-    out->a.resize(m_);
-    out->w.assign(m_, {});
-    out->b.assign(m_, mpq_class(0));
-    for (uint32_t j = 0; j < m_; ++j) {
-      out->a[j] = sign_of(cs, j);
-      for (uint32_t t = 0; t < p_.input_dim; ++t) out->w[j].push_back(solution_[j * dz_ + t]);
-      if (p_.hidden_bias) out->b[j] = solution_[j * dz_ + p_.input_dim];
+  std::string describe(const CaseState& cs) const {
+    std::string out = "sign case (";
+    for (const auto& t : cs.signs.strings()) out += (out.back() == '(' ? "" : " ") + t;
+    out += "), activation pattern";
+    for (size_t s = 0; s < cs.path.size(); ++s)
+      out += " " + std::to_string(order_[s]) + ":" + cs.path[s];
+    return out;
+  }
+
+  // At a complete pattern whose relaxation holds: for one output every
+  // relaxed point is a fit; for several, look for rational output weights
+  // r (u_jo = r_jo z_j at the relaxed point, read off active samples) and
+  // solve the exact LP in (z, c) with r fixed.
+  bool recover_weights(const CaseState& cs, const std::vector<mpq_class>& point) {
+    const SignCase& sc = cs.signs;
+    const size_t c0 = sc.bias_index(dz_);
+    std::vector<std::vector<mpq_class>> a(m_, std::vector<mpq_class>(k_));
+    for (uint32_t j = 0; j < m_; ++j) a[j][sc.lead[j]] = sc.sign(j, sc.lead[j]);
+    if (sc.blocks.empty()) return accept(a, point, c0);
+    // Candidate values of r_jo (DESIGN.md 2.6 b), most trusted first:
+    // (1) two samples where neuron j is the only active one: y_i1 - y_i2 is
+    //     parallel to a_j; (2) an all-inactive sample gives c = y_i, then a
+    //     sample where only j is active gives y_i - c parallel to a_j;
+    // (3) u_jo . x~_i / z_j . x~_i at the relaxed point.
+    std::vector<std::vector<mpq_class>> candidates(sc.blocks.size());
+    auto add = [&](size_t b, const mpq_class& r) {
+      const int want = sc.sign(sc.blocks[b].first, sc.blocks[b].second);
+      if (sgn(r) != want) return;
+      auto& list = candidates[b];
+      if (list.size() < 6 && std::find(list.begin(), list.end(), r) == list.end()) list.push_back(r);
+    };
+    std::vector<std::vector<size_t>> alone(m_);  // samples where only neuron j is active
+    std::vector<size_t> none;                    // samples where no neuron is active
+    for (size_t s = 0; s < cs.path.size(); ++s) {
+      const std::string& act = cs.path[s];
+      const auto active = std::count(act.begin(), act.end(), '1');
+      if (active == 0) none.push_back(order_[s]);
+      if (active == 1) alone[act.find('1')].push_back(order_[s]);
     }
-    if (p_.output_bias) out->c.push_back(solution_[m_ * dz_]);
+    for (size_t b = 0; b < sc.blocks.size(); ++b) {
+      const auto [j, o] = sc.blocks[b];
+      const uint32_t e = sc.lead[j];
+      const int lead_sign = sc.sign(j, e);
+      for (size_t x = 0; x < alone[j].size(); ++x)
+        for (size_t y = x + 1; y < alone[j].size(); ++y) {
+          mpq_class den = p_.y[alone[j][x]][e] - p_.y[alone[j][y]][e];
+          if (sgn(den) != 0) add(b, lead_sign * (p_.y[alone[j][x]][o] - p_.y[alone[j][y]][o]) / den);
+        }
+      std::vector<std::vector<mpq_class>> biases;
+      for (size_t i : none) biases.push_back(p_.y[i]);
+      if (!p_.output_bias) biases.push_back(std::vector<mpq_class>(k_, mpq_class(0)));
+      for (const auto& c : biases)
+        for (size_t i : alone[j]) {
+          mpq_class den = p_.y[i][e] - c[e];
+          if (sgn(den) != 0) add(b, lead_sign * (p_.y[i][o] - c[o]) / den);
+        }
+      for (size_t s = 0; s < cs.path.size(); ++s) {
+        if (cs.path[s][j] != '1') continue;
+        mpq_class zx = 0, ux = 0;
+        for (uint32_t t = 0; t < dz_; ++t) {
+          zx += point[j * dz_ + t] * xt_[order_[s]][t];
+          ux += point[(m_ + b) * dz_ + t] * xt_[order_[s]][t];
+        }
+        if (sgn(zx) != 0) add(b, ux / zx);
+      }
+      if (candidates[b].empty()) candidates[b].push_back(mpq_class(sc.sign(j, o)));
+    }
+    // The first candidate everywhere, then each block's alternatives alone.
+    std::vector<size_t> pick(sc.blocks.size(), 0);
+    std::vector<std::vector<size_t>> trials = {pick};
+    for (size_t b = 0; b < sc.blocks.size(); ++b)
+      for (size_t alt = 1; alt < candidates[b].size(); ++alt) {
+        auto t = pick;
+        t[b] = alt;
+        trials.push_back(t);
+      }
+    for (const auto& trial : trials) {
+      for (size_t b = 0; b < sc.blocks.size(); ++b) {
+        const auto [j, o] = sc.blocks[b];
+        a[j][o] = candidates[b][trial[b]];
+      }
+      if (solve_fixed_output_weights(cs, a)) return true;
+    }
+    return false;
+  }
+
+  // The exact LP in (z, c) for the current pattern with output weights a.
+  bool solve_fixed_output_weights(const CaseState& cs, const std::vector<std::vector<mpq_class>>& a) {
+    const size_t nv = m_ * dz_ + (p_.output_bias ? k_ : 0);
+    std::vector<LpRow> rows;
+    for (size_t s = 0; s < cs.path.size(); ++s) {
+      const uint32_t i = order_[s];
+      const std::string& act = cs.path[s];
+      for (uint32_t o = 0; o < k_; ++o) {
+        LpRow eq;
+        eq.coeffs.assign(nv, mpq_class(0));
+        eq.sense = RowSense::kEqual;
+        eq.rhs = p_.y[i][o];
+        for (uint32_t j = 0; j < m_; ++j)
+          if (act[j] == '1' && sgn(a[j][o]) != 0)
+            for (uint32_t t = 0; t < dz_; ++t) eq.coeffs[j * dz_ + t] = a[j][o] * xt_[i][t];
+        if (p_.output_bias) eq.coeffs[m_ * dz_ + o] = 1;
+        rows.push_back(std::move(eq));
+      }
+      for (uint32_t j = 0; j < m_; ++j) {
+        LpRow g;
+        g.coeffs.assign(nv, mpq_class(0));
+        g.sense = RowSense::kGreaterEqual;
+        for (uint32_t t = 0; t < dz_; ++t) g.coeffs[j * dz_ + t] = (act[j] == '1' ? 1 : -1) * xt_[i][t];
+        rows.push_back(std::move(g));
+      }
+    }
+    LpResult res = solve_lp_feasibility(rows, nv, &lp_);
+    ++stats_->lps_solved;
+    if (!res.feasible) return false;
+    return accept(a, res.point, m_ * dz_);
+  }
+
+  // Records weights: a (m x k), z blocks at the front of `point`, c at c0.
+  bool accept(const std::vector<std::vector<mpq_class>>& a, const std::vector<mpq_class>& point,
+              size_t c0) {
+    solution_a_ = a;
+    solution_w_.assign(m_, {});
+    solution_b_.assign(m_, mpq_class(0));
+    for (uint32_t j = 0; j < m_; ++j) {
+      for (uint32_t t = 0; t < p_.input_dim; ++t) solution_w_[j].push_back(point[j * dz_ + t]);
+      if (p_.hidden_bias) solution_b_[j] = point[j * dz_ + p_.input_dim];
+    }
+    solution_c_.clear();
+    if (p_.output_bias)
+      for (uint32_t o = 0; o < k_; ++o) solution_c_.push_back(point[c0 + o]);
+    return true;
   }
 
   const Problem& p_;
   const SearchControl& control_;
   SolveStats* stats_;
-  uint32_t m_ = 0, dz_ = 0, nvars_ = 0;
+  uint32_t m_ = 0, k_ = 0, dz_ = 0;
   std::vector<uint32_t> order_;
   std::vector<std::vector<mpq_class>> xt_;
   std::unordered_map<std::string, std::vector<mpq_class>> realizable_memo_;
-  std::vector<mpq_class> solution_;
+  std::vector<std::vector<mpq_class>> solution_a_, solution_w_;
+  std::vector<mpq_class> solution_b_, solution_c_;
   LpCounters lp_;
   std::string stop_reason_;
   std::chrono::steady_clock::time_point last_progress_;
@@ -357,9 +571,9 @@ class SingleOutputSearch {
 
 }  // namespace
 
-SearchOutcome search_single_output(const Problem& problem, const SearchControl& control,
-                                   SolveStats* stats) {
-  SingleOutputSearch search(problem, control, stats);
+SearchOutcome search_patterns(const Problem& problem, const SearchControl& control,
+                              SolveStats* stats) {
+  PatternSearch search(problem, control, stats);
   return search.run();
 }
 

@@ -1,12 +1,17 @@
-// The exact search for output_dim = 1 (DESIGN.md facts 1-5).
+// The exact search over activation patterns (DESIGN.md facts 1-6), one
+// reduction for every output_dim.
 //
-// Sign cases p = 0..m (output weights +1 for neurons < p, -1 after), then a
-// depth-first search over samples in a fixed order: a node at depth t fixes
-// the activation vectors of the first t samples; it is cut when a neuron's
-// column is not realizable by an open half-space or when the node's LP is
-// infeasible, each with a Farkas certificate. Within a sign group the columns
-// are kept in non-increasing lexicographic order (symmetry breaking). The
-// proof format is documented on CaseTree in proto/relufit/v1/relufit.proto.
+// Sign cases: every neuron's output weight vector a_j has a sign vector
+// tau_j in {+,-,0}^k (not all 0); scaling puts +-1 on its first nonzero
+// entry, and the other nonzero entries become unknowns r_jo. Within each
+// case, a depth-first search over samples in a fixed order: a node at depth
+// t fixes the activation vectors of the first t samples; it is cut when a
+// neuron's column is not realizable by an open half-space or when the node's
+// linear relaxation is infeasible (u_jo standing for r_jo z_j, with the sign
+// tau_jo), each with a Farkas certificate. For one output the relaxation is
+// exact. Neurons of equal sign vector keep their columns in non-increasing
+// lexicographic order (symmetry breaking). The proof format is documented
+// on CaseTree in proto/relufit/v1/relufit.proto.
 #pragma once
 
 #include <gmpxx.h>
@@ -34,15 +39,42 @@ struct SearchControl {
 struct SearchOutcome {
   Verdict verdict = Verdict::kUnknown;
   std::string reason;                       // for kUnknown
-  std::vector<mpq_class> a, c;              // output weights (m), output bias (0 or 1)
+  std::vector<std::vector<mpq_class>> a;    // output weights, m x k
+  std::vector<mpq_class> c;                 // output bias (k, or empty)
   std::vector<std::vector<mpq_class>> w;    // m x d
   std::vector<mpq_class> b;                 // m (zeros without hidden bias)
   CaseTreeData proof;                       // for kInfeasible
 };
 
-// Decides a problem with output_dim == 1.
-SearchOutcome search_single_output(const Problem& problem, const SearchControl& control,
-                                   SolveStats* stats);
+// One sign case: the sign vector of every neuron's output weights.
+struct SignCase {
+  std::vector<std::vector<int>> tau;                   // m x k, entries -1, 0, +1
+  std::vector<uint32_t> lead;                          // first nonzero output per neuron
+  std::vector<std::pair<uint32_t, uint32_t>> blocks;  // (j, o): o > lead[j], tau_jo != 0
+
+  int sign(uint32_t j, uint32_t o) const { return tau[j][o]; }
+  bool same_type(uint32_t j1, uint32_t j2) const { return tau[j1] == tau[j2]; }
+  // Index of the u block of (j, o), or -1.
+  int block_of(uint32_t j, uint32_t o) const;
+  // LP rows per decided sample: k equalities, m z-sign rows, one per block.
+  size_t rows_per_sample() const { return tau[0].size() + tau.size() + blocks.size(); }
+  // Variables: z blocks (m), u blocks, then c (k, with output bias).
+  size_t bias_index(size_t dz) const { return (tau.size() + blocks.size()) * dz; }
+  size_t num_vars(size_t dz, bool output_bias) const {
+    return bias_index(dz) + (output_bias ? tau[0].size() : 0);
+  }
+  // Per neuron, the sign vector as '+', '-', '0' characters.
+  std::vector<std::string> strings() const;
+};
+
+// Every sign case: non-decreasing sequences of m sign vectors, ordered
+// lexicographically with '+' < '-' < '0' (m + 1 cases for one output).
+std::vector<SignCase> enumerate_sign_cases(uint32_t m, uint32_t k);
+
+// Decides a problem of any output_dim (UNKNOWN where, for several outputs,
+// a pattern's relaxation holds but no rational fit is found).
+SearchOutcome search_patterns(const Problem& problem, const SearchControl& control,
+                              SolveStats* stats);
 
 // The order in which the search decides samples (a permutation of 0..n-1):
 // a farthest-point order on the inputs, so that early samples spread out and

@@ -56,13 +56,7 @@ AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
     answer.certificate.second = second;
     return finish();
   }
-  if (p.output_dim != 1) {
-    answer.verdict = Verdict::kUnknown;
-    answer.reason = "several outputs not yet supported (output_dim = " +
-                    std::to_string(p.output_dim) + "); only output_dim = 1 is decided";
-    return finish();
-  }
-  SearchOutcome out = search_single_output(p, settings.control, &answer.stats);
+  SearchOutcome out = search_patterns(p, settings.control, &answer.stats);
   answer.verdict = out.verdict;
   answer.reason = out.reason;
   if (out.verdict == Verdict::kFeasible) {
@@ -70,7 +64,7 @@ AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
       NeuronData neuron;
       for (const auto& v : out.w[j]) neuron.input_weights.push_back(rational_to_string(v));
       if (p.hidden_bias) neuron.bias = rational_to_string(out.b[j]);
-      neuron.output_weights.push_back(rational_to_string(out.a[j]));
+      for (const auto& v : out.a[j]) neuron.output_weights.push_back(rational_to_string(v));
       answer.network.neurons.push_back(std::move(neuron));
     }
     for (const auto& v : out.c) answer.network.output_bias.push_back(rational_to_string(v));

@@ -74,7 +74,7 @@ v1::SolveResponse answer_to_proto(const AnswerData& a, unsigned digits, bool inc
       for (uint32_t i : a.certificate.case_tree.sample_order) tree->add_sample_order(i);
       for (const auto& sc : a.certificate.case_tree.cases) {
         auto* c = tree->add_cases();
-        c->set_positive_neurons(sc.positive_neurons);
+        for (const auto& t : sc.output_signs) c->add_output_signs(t);
         for (const auto& nd : sc.nodes) {
           auto* n = c->add_nodes();
           n->set_depth(nd.depth);
@@ -125,7 +125,7 @@ AnswerData answer_from_proto(const v1::SolveResponse& r) {
                              cert.case_tree().sample_order().end());
     for (const auto& c : cert.case_tree().cases()) {
       SignCaseData sc;
-      sc.positive_neurons = c.positive_neurons();
+      sc.output_signs.assign(c.output_signs().begin(), c.output_signs().end());
       for (const auto& n : c.nodes()) {
         ProofNodeData nd;
         nd.depth = n.depth();

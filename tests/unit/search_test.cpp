@@ -128,19 +128,68 @@ TEST(Search, LimitsEndInUnknownWithAReason) {
   EXPECT_TRUE(check_answer(r, a).valid);
 }
 
-TEST(Search, SeveralOutputsAreUnknownUnlessConflicting) {
+TEST(Search, SignCasesAreTheSortedSequencesOfSignVectors) {
+  EXPECT_EQ(enumerate_sign_cases(3, 1).size(), 4u);   // m + 1
+  EXPECT_EQ(enumerate_sign_cases(2, 2).size(), 36u);  // multisets of 2 from 8 types
+  EXPECT_EQ(enumerate_sign_cases(1, 3).size(), 26u);
+  auto cases = enumerate_sign_cases(2, 2);
+  EXPECT_EQ(cases.front().strings(), (std::vector<std::string>{"++", "++"}));
+  EXPECT_EQ(cases.back().strings(), (std::vector<std::string>{"0-", "0-"}));
+  for (const auto& sc : cases)
+    for (const auto& [j, o] : sc.blocks) EXPECT_GT(o, sc.lead[j]);
+}
+
+TEST(Search, SeveralOutputsPlantedAndNarrowed) {
+  // Two outputs: planted networks are fitted (rational weights), and asked
+  // one neuron narrower get checked verdicts.
+  std::mt19937 rng(77);
+  std::uniform_int_distribution<int> coord(-6, 6), w(-4, 4), a(-3, 3);
+  int feasible = 0;
+  for (int trial = 0; trial < 6; ++trial) {
+    RequestData r;
+    r.input_dim = 2;
+    r.hidden_width = trial % 2 == 0 ? 2 : 1;
+    r.output_dim = 2;
+    const int W[2][3] = {{w(rng), w(rng), w(rng)}, {w(rng), w(rng), w(rng)}};
+    const int A[2][2] = {{a(rng), a(rng)}, {a(rng), a(rng)}};
+    std::vector<std::pair<int, int>> seen;
+    while (r.x.size() < 9) {
+      std::pair<int, int> x{coord(rng), coord(rng)};
+      if (std::find(seen.begin(), seen.end(), x) != seen.end()) continue;
+      seen.push_back(x);
+      std::vector<std::string> y;
+      for (int o = 0; o < 2; ++o) {
+        long v = 1;
+        for (int j = 0; j < 2; ++j) {
+          long pre = W[j][0] * x.first + W[j][1] * x.second + W[j][2];
+          if (pre > 0) v += A[j][o] * pre;
+        }
+        y.push_back(std::to_string(v));
+      }
+      r.x.push_back({std::to_string(x.first), std::to_string(x.second)});
+      r.y.push_back(y);
+    }
+    AnswerData ans = solve(r);
+    if (r.hidden_width == 2) {
+      ASSERT_EQ(ans.verdict, Verdict::kFeasible) << "trial " << trial << ": " << ans.reason;
+      ++feasible;
+    }
+    CheckResult c = check_answer(r, ans);
+    EXPECT_TRUE(c.valid) << "trial " << trial << ": " << c.message;
+  }
+  EXPECT_EQ(feasible, 3);
+}
+
+TEST(Search, ConflictingSamplesDecideAnyOutputDim) {
   RequestData r;
   r.input_dim = 1;
   r.hidden_width = 1;
   r.output_dim = 2;
-  r.x = {{"0"}, {"1"}};
+  r.x = {{"0"}, {"0"}};
   r.y = {{"0", "1"}, {"1", "0"}};
   AnswerData a = solve(r);
-  EXPECT_EQ(a.verdict, Verdict::kUnknown);
-  EXPECT_NE(a.reason.find("several outputs not yet supported"), std::string::npos);
-  r.x[1] = {"0"};
-  a = solve(r);
   EXPECT_EQ(a.verdict, Verdict::kInfeasible);
+  EXPECT_EQ(a.certificate.kind, CertificateData::Kind::kConflictingPair);
   EXPECT_TRUE(check_answer(r, a).valid);
 }
 
