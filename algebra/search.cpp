@@ -1,6 +1,7 @@
 #include "algebra/search.h"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
 
 #include "algebra/lp.h"
@@ -504,7 +505,163 @@ class PatternSearch {
       }
       if (solve_fixed_output_weights(cs, a)) return true;
     }
+    // Floating point guides a last attempt: alternating least squares on the
+    // bilinear equations from each candidate start; the free output weights
+    // are then fixed one at a time to a nearby simple rational (re-fitting
+    // the others after each), and the exact LP decides.
+    for (size_t start = 0; start < 3; ++start) {
+      std::vector<double> r(sc.blocks.size());
+      for (size_t b = 0; b < sc.blocks.size(); ++b)
+        r[b] = candidates[b][std::min(start, candidates[b].size() - 1)].get_d();
+      std::vector<bool> fixed(sc.blocks.size(), false);
+      bool converged = true;
+      for (size_t b = 0; b < sc.blocks.size() && converged; ++b) {
+        converged = alternating_least_squares(cs, fixed, &r);
+        const auto [j, o] = sc.blocks[b];
+        a[j][o] = simple_rational_near(r[b]);
+        r[b] = a[j][o].get_d();
+        fixed[b] = true;
+      }
+      if (!converged) continue;
+      if (solve_fixed_output_weights(cs, a)) return true;
+    }
     return false;
+  }
+
+  // The fraction with the smallest denominator (up to 10^4) within 1e-9 of
+  // v, else the closest one with denominator at most 12: where v is pinned
+  // that recovers it, where it is free any simple value will do. A guide
+  // only: every result is checked exactly.
+  static mpq_class simple_rational_near(double v) {
+    for (long q = 1; q <= 10000; ++q) {
+      const long p = std::lround(v * static_cast<double>(q));
+      if (std::fabs(v - static_cast<double>(p) / static_cast<double>(q)) < 1e-9 * std::max(1.0, std::fabs(v))) {
+        mpq_class out(p, q);
+        out.canonicalize();
+        return out;
+      }
+    }
+    mpq_class best(std::lround(v));
+    for (long q = 2; q <= 12; ++q) {
+      mpq_class cand(std::lround(v * static_cast<double>(q)), q);
+      cand.canonicalize();
+      if (std::fabs(v - cand.get_d()) < std::fabs(v - best.get_d())) best = cand;
+    }
+    return best;
+  }
+
+  // Minimises the squared residual of the pattern's equations over (z, c)
+  // and the free output weights r in turn. Returns whether it converged to
+  // a near-exact fit; *r holds the final output weights.
+  bool alternating_least_squares(const CaseState& cs, const std::vector<bool>& fixed,
+                                 std::vector<double>* r) const {
+    const SignCase& sc = cs.signs;
+    const size_t n = cs.path.size(), nz = m_ * dz_ + (p_.output_bias ? k_ : 0);
+    std::vector<std::vector<double>> xt(n), y(n);
+    for (size_t s = 0; s < n; ++s) {
+      for (const auto& v : xt_[order_[s]]) xt[s].push_back(v.get_d());
+      for (const auto& v : p_.y[order_[s]]) y[s].push_back(v.get_d());
+    }
+    auto weight = [&](uint32_t j, uint32_t o) -> double {
+      if (o == sc.lead[j]) return sc.sign(j, o);
+      int b = sc.block_of(j, o);
+      return b < 0 ? 0.0 : (*r)[static_cast<size_t>(b)];
+    };
+    std::vector<double> v(nz, 0.0);
+    double residual = 0;
+    for (int iter = 0; iter < 2000; ++iter) {
+      // (z, c) given r: normal equations of the n k equations.
+      std::vector<double> ata(nz * nz, 0.0), atb(nz, 0.0), row(nz);
+      for (size_t s = 0; s < n; ++s)
+        for (uint32_t o = 0; o < k_; ++o) {
+          std::fill(row.begin(), row.end(), 0.0);
+          for (uint32_t j = 0; j < m_; ++j)
+            if (cs.path[s][j] == '1')
+              for (uint32_t t = 0; t < dz_; ++t) row[j * dz_ + t] = weight(j, o) * xt[s][t];
+          if (p_.output_bias) row[m_ * dz_ + o] = 1;
+          for (size_t a = 0; a < nz; ++a) {
+            if (row[a] == 0) continue;
+            atb[a] += row[a] * y[s][o];
+            for (size_t b = 0; b < nz; ++b) ata[a * nz + b] += row[a] * row[b];
+          }
+        }
+      for (size_t a = 0; a < nz; ++a) ata[a * nz + a] += 1e-12;
+      if (!solve_dense(ata, atb, nz)) return false;
+      v = atb;
+      // r given (z, c): each block's weight in its own output, least squares.
+      residual = 0;
+      for (uint32_t o = 0; o < k_; ++o) {
+        std::vector<size_t> bl;
+        for (size_t b = 0; b < sc.blocks.size(); ++b)
+          if (sc.blocks[b].second == o && !fixed[b]) bl.push_back(b);
+        const size_t q = bl.size();
+        std::vector<double> g(q * q, 0.0), h(q, 0.0), feat(q);
+        for (size_t s = 0; s < n; ++s) {
+          double rest = y[s][o] - (p_.output_bias ? v[m_ * dz_ + o] : 0.0);
+          for (uint32_t j = 0; j < m_; ++j) {
+            if (cs.path[s][j] != '1') continue;
+            double pre = 0;
+            for (uint32_t t = 0; t < dz_; ++t) pre += v[j * dz_ + t] * xt[s][t];
+            if (o == sc.lead[j]) rest -= sc.sign(j, o) * pre;
+            if (int b = sc.block_of(j, o); b >= 0 && fixed[static_cast<size_t>(b)])
+              rest -= (*r)[static_cast<size_t>(b)] * pre;
+            for (size_t x = 0; x < q; ++x)
+              if (sc.blocks[bl[x]].first == j) feat[x] = pre;
+          }
+          for (size_t x = 0; x < q; ++x) {
+            const uint32_t j = sc.blocks[bl[x]].first;
+            if (cs.path[s][j] != '1') feat[x] = 0;
+          }
+          for (size_t x = 0; x < q; ++x) {
+            h[x] += feat[x] * rest;
+            for (size_t z = 0; z < q; ++z) g[x * q + z] += feat[x] * feat[z];
+          }
+          double fit = 0;
+          for (size_t x = 0; x < q; ++x) fit += feat[x] * (*r)[bl[x]];
+          residual += (rest - fit) * (rest - fit);
+          std::fill(feat.begin(), feat.end(), 0.0);
+        }
+        if (q == 0) {
+          residual += 0;  // nothing free in this output; its residual is counted below
+        }
+        if (q == 0) continue;
+        for (size_t x = 0; x < q; ++x) g[x * q + x] += 1e-12;
+        if (!solve_dense(g, h, q)) return false;
+        for (size_t x = 0; x < q; ++x) {
+          const auto [j, oo] = sc.blocks[bl[x]];
+          // Keep the case's sign; a vanishing weight belongs to another case.
+          (*r)[bl[x]] = sc.sign(j, oo) * std::max(1e-9, sc.sign(j, oo) * h[x]);
+        }
+      }
+      if (residual < 1e-20) break;
+    }
+    return residual < 1e-10;
+  }
+
+  // Gaussian elimination with partial pivoting on a dense n x n system;
+  // the solution replaces b.
+  static bool solve_dense(std::vector<double>& a, std::vector<double>& b, size_t n) {
+    for (size_t col = 0; col < n; ++col) {
+      size_t p = col;
+      for (size_t i = col + 1; i < n; ++i)
+        if (std::fabs(a[i * n + col]) > std::fabs(a[p * n + col])) p = i;
+      if (std::fabs(a[p * n + col]) < 1e-300) return false;
+      if (p != col) {
+        for (size_t j = 0; j < n; ++j) std::swap(a[p * n + j], a[col * n + j]);
+        std::swap(b[p], b[col]);
+      }
+      for (size_t i = col + 1; i < n; ++i) {
+        const double f = a[i * n + col] / a[col * n + col];
+        if (f == 0) continue;
+        for (size_t j = col; j < n; ++j) a[i * n + j] -= f * a[col * n + j];
+        b[i] -= f * b[col];
+      }
+    }
+    for (size_t i = n; i-- > 0;) {
+      for (size_t j = i + 1; j < n; ++j) b[i] -= a[i * n + j] * b[j];
+      b[i] /= a[i * n + i];
+    }
+    return true;
   }
 
   // The exact LP in (z, c) for the current pattern with output weights a.
