@@ -5,9 +5,7 @@
 set -uo pipefail
 BIN=$1
 TESTS=$2
-WORK=$(mktemp -d)
 source "$(dirname "$0")/lib.sh"
-trap cleanup EXIT
 REQ="$TESTS/golden/hat_m2.json"
 
 # 1. Token.

@@ -6,9 +6,7 @@
 set -uo pipefail
 BIN=$1
 TESTS=$2
-WORK=$(mktemp -d)
 source "$(dirname "$0")/lib.sh"
-trap cleanup EXIT
 
 start_server
 C() { "$BIN/relufit" --server "127.0.0.1:$PORT" "$@"; }

@@ -5,9 +5,7 @@
 set -uo pipefail
 BIN=$1
 TESTS=$2
-WORK=$(mktemp -d)
 source "$(dirname "$0")/lib.sh"
-trap cleanup EXIT
 PEER_LIMIT=${PEER_LIMIT:-10}
 
 start_server

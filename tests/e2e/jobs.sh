@@ -6,9 +6,7 @@
 set -uo pipefail
 BIN=$1
 TESTS=$2
-WORK=$(mktemp -d)
 source "$(dirname "$0")/lib.sh"
-trap cleanup EXIT
 STORE="$WORK/jobs.sqlite3"
 HARD="$TESTS/data/hard_random_n40_d2_m4.json"   # runs far past a minute
 C() { "$BIN/relufit" --server "127.0.0.1:$PORT" "$@"; }

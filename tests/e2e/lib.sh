@@ -1,6 +1,6 @@
-# Shared helpers of the end-to-end scripts: a real relufit-server on a free
-# port (port 0, read back from its log), and pass/fail bookkeeping.
-# Needs BIN and WORK set by the caller.
+# Shared helpers of the end-to-end scripts: a scratch folder (WORK, removed
+# at exit), a real relufit-server on a free port (port 0, read back from its
+# log), and pass/fail bookkeeping. Needs BIN set by the caller.
 SERVER_PID=""
 PORT=""
 failures=0
@@ -40,3 +40,6 @@ cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
   rm -rf "$WORK"
 }
+
+WORK=$(mktemp -d)
+trap cleanup EXIT
