@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""End-to-end test of the Python client against a real relufit-server.
+
+Starts relufit-server on a free port (--listen 127.0.0.1:0; the port is read
+back from its log line), runs examples/submit_and_watch.py on the planted
+instance and checks its output (progress, FEASIBLE, exact weights, exact
+re-evaluation), then exercises the module directly: solve, Verify, result,
+cancel, list_jobs, NOT_FOUND, exact-number helpers. Stops the server with
+SIGTERM and expects exit status 0. Run by ctest (python/CMakeLists.txt).
+"""
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON_DIR = os.path.dirname(HERE)
+
+failures = 0
+
+
+def check(condition, what, detail=""):
+    global failures
+    if condition:
+        print(f"ok: {what}")
+    else:
+        failures += 1
+        print(f"FAIL: {what}" + (f"\n{detail}" if detail else ""))
+
+
+def start_server(server_bin, work):
+    log_path = os.path.join(work, "server.log")
+    log = open(log_path, "w")
+    proc = subprocess.Popen([server_bin, "--listen", "127.0.0.1:0",
+                             "--store", os.path.join(work, "jobs.sqlite3")],
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        with open(log_path) as f:
+            m = re.search(r"listening on \S+ \(port (\d+)\)", f.read())
+        if m:
+            return proc, int(m.group(1)), log_path
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    proc.kill()
+    sys.exit("server did not start:\n" + open(log_path).read())
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server-bin", required=True)
+    parser.add_argument("--stubs", required=True)
+    parser.add_argument("--golden", required=True, help="tests/golden/shared")
+    args = parser.parse_args()
+    sys.path[:0] = [args.stubs, PYTHON_DIR]
+    env = dict(os.environ, PYTHONPATH=args.stubs)
+    planted = os.path.join(args.golden, "planted_n10_d2_m2_k1.json")
+
+    with tempfile.TemporaryDirectory(prefix="relufit-python-") as work:
+        proc, port, log_path = start_server(args.server_bin, work)
+        addr = f"127.0.0.1:{port}"
+        try:
+            run_checks(args, env, addr, planted)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                rc = proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                rc = "timeout"
+            check(rc == 0, f"server exits 0 on SIGTERM (got {rc})", open(log_path).read())
+    print(f"{failures} failure(s)")
+    return 1 if failures else 0
+
+
+def run_checks(args, env, addr, planted):
+    # 1. The example, as a user would run it.
+    example = os.path.join(PYTHON_DIR, "examples", "submit_and_watch.py")
+    run = subprocess.run([sys.executable, example, "--server", addr, planted],
+                         env=env, capture_output=True, text=True, timeout=120)
+    out = run.stdout
+    print("--- example output\n" + out + run.stderr + "---")
+    check(run.returncode == 0, f"example exits 0 (got {run.returncode})")
+    job = re.search(r"^job: (\S+)$", out, re.M)
+    check(job is not None, "example prints the job id")
+    check(re.search(r"^progress: JOB_STATE_DONE depth 10/10 ", out, re.M) is not None,
+          "example prints progress ending in JOB_STATE_DONE at depth 10/10")
+    check(re.search(r"^verdict: FEASIBLE$", out, re.M) is not None, "verdict FEASIBLE")
+    printed = re.findall(r"^  (w\[\d\]|b   |a\[0\]) = (-?\d+(?:/\d+)?)$", out, re.M)
+    check(len(printed) == 2 * (2 + 1 + 1), f"8 exact weights printed (got {len(printed)})")
+    check(re.search(r"^output bias c\[0\] = -?\d+(/\d+)?$", out, re.M) is not None,
+          "output bias printed")
+    check("exact re-evaluation: all 10 samples fitted exactly" in out,
+          "exact re-evaluation in Python fits all 10 samples")
+    check("checked: network of width 2 fits all 10 samples exactly" in out,
+          "server's checker summary printed")
+
+    # 2. The module directly.
+    import grpc
+    from relufit_client import (ReluFitClient, build_request, evaluate, load_request, pb,
+                                request_from_dict, to_dict, weights)
+
+    with ReluFitClient(addr, timeout=60) as client:
+        if job:
+            job_id = job.group(1)
+            result = client.result(job_id)
+            net = weights(result)
+            printed_values = [Fraction(v) for _, v in printed]
+            stored = []
+            for n in net["neurons"]:
+                stored += n["w"] + [n["b"]] + n["a"]
+            check(printed_values == stored, "printed weights equal the stored result exactly")
+            check(client.verify(planted, result).valid, "Verify accepts the job's result")
+            check(client.cancel(job_id).state == pb.JOB_STATE_DONE,
+                  "cancelling a finished job leaves it DONE")
+            check(any(j.job_id == job_id for j in client.list_jobs()), "list_jobs lists the job")
+
+        xor = client.solve(os.path.join(args.golden, "xor_m1.json"))
+        check(xor.verdict == pb.VERDICT_INFEASIBLE and xor.certificate.HasField("case_tree"),
+              "solve(path) of xor_m1: INFEASIBLE with a case tree")
+
+        # y = max(0, x) - 1/3 exactly, one neuron: from exact Python numbers.
+        request = build_request([[0], [1], [Fraction(5, 2)], ["-1.5"]],
+                                [[Fraction(-1, 3)], [Fraction(2, 3)], ["13/6"], [Fraction(-1, 3)]],
+                                hidden_width=1)
+        response = client.solve(request)
+        check(response.verdict == pb.VERDICT_FEASIBLE, "solve(build_request(...)) FEASIBLE")
+        if response.verdict == pb.VERDICT_FEASIBLE:
+            net = weights(response)
+            check(all(evaluate(net, list(s.x)) == [Fraction(y) for y in s.y]
+                      for s in request.dataset.samples), "evaluate() reproduces every label exactly")
+        same = request_from_dict(to_dict(request))
+        check(same == request, "to_dict / request_from_dict round trip")
+        check(load_request(planted).architecture.hidden_width == 2, "load_request reads JSON")
+        try:
+            build_request([[0.1]], [[1]], hidden_width=1)
+            check(False, "float inputs are refused")
+        except TypeError:
+            check(True, "float inputs are refused")
+
+        try:
+            client.get_job("no-such-job")
+            check(False, "unknown job: NOT_FOUND")
+        except grpc.RpcError as e:
+            check(e.code() == grpc.StatusCode.NOT_FOUND, f"unknown job: NOT_FOUND (got {e.code()})")
+        try:
+            client.solve({"architecture": {"input_dim": 1, "hidden_width": 1, "output_dim": 1},
+                          "dataset": {"samples": [{"x": ["1/0"], "y": ["1"]}]}})
+            check(False, "bad number: INVALID_ARGUMENT")
+        except grpc.RpcError as e:
+            check(e.code() == grpc.StatusCode.INVALID_ARGUMENT and "samples[0].x[0]" in e.details(),
+                  f"bad number: INVALID_ARGUMENT naming the field ({e.details()})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
