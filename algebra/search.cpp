@@ -728,8 +728,36 @@ class PatternSearch {
 
 }  // namespace
 
+uint64_t count_sign_cases(uint32_t m, uint32_t k) {
+  const uint64_t cap = uint64_t{1} << 40;
+  uint64_t types = 1;
+  for (uint32_t o = 0; o < k; ++o) {
+    types *= 3;
+    if (types > cap) return cap;
+  }
+  types -= 1;
+  // binomial(types + m - 1, m), saturating at cap.
+  unsigned __int128 r = 1;
+  for (uint64_t i = 1; i <= m; ++i) {
+    r = r * (types + i - 1) / i;
+    if (r > cap) return cap;
+  }
+  return static_cast<uint64_t>(r);
+}
+
 SearchOutcome search_patterns(const Problem& problem, const SearchControl& control,
                               SolveStats* stats) {
+  const uint64_t cases = count_sign_cases(problem.hidden_width, problem.output_dim);
+  if (cases > kMaxSignCases) {
+    SearchOutcome out;
+    out.verdict = Verdict::kUnknown;
+    out.reason = "the sign-case split is too large (" +
+                 (cases >= (uint64_t{1} << 40) ? std::string("over 10^12") : std::to_string(cases)) +
+                 " cases for width " + std::to_string(problem.hidden_width) + " and " +
+                 std::to_string(problem.output_dim) + " outputs; at most " +
+                 std::to_string(kMaxSignCases) + " are searched)";
+    return out;
+  }
   PatternSearch search(problem, control, stats);
   return search.run();
 }

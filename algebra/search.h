@@ -67,6 +67,11 @@ struct SignCase {
   std::vector<std::string> strings() const;
 };
 
+// Number of sign cases for width m and k outputs (saturating at 2^40), and
+// the most the search will take on: past it the answer is UNKNOWN.
+uint64_t count_sign_cases(uint32_t m, uint32_t k);
+constexpr uint64_t kMaxSignCases = 100000;
+
 // Every sign case: non-decreasing sequences of m sign vectors, ordered
 // lexicographically with '+' < '-' < '0' (m + 1 cases for one output).
 std::vector<SignCase> enumerate_sign_cases(uint32_t m, uint32_t k);

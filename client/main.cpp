@@ -276,6 +276,7 @@ int main(int argc, char** argv) {
   CLI::App app{"relufit: exact answers to \"can this dataset be fitted with zero error by a\n"
                "two-layer ReLU network of this shape?\" from a relufit-server."};
   app.require_subcommand(1);
+  app.set_version_flag("--version", RELUFIT_VERSION);
   std::string server = "127.0.0.1:50051";
   app.add_option("--server", server, "relufit-server address HOST:PORT")->capture_default_str();
   std::string token_file;

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
       "ReLU network, exactly, and returns checked weights or a checkable proof (gRPC service\n"
       "relufit.v1.ReluFitService, with health checking and server reflection)."};
   std::string listen = "127.0.0.1:50051";
+  app.set_version_flag("--version", RELUFIT_VERSION);
   relufit::ServiceOptions options;
   relufit::JobOptions job_options;
   std::string store_path = "relufit-jobs.sqlite3";

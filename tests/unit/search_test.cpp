@@ -139,6 +139,21 @@ TEST(Search, SignCasesAreTheSortedSequencesOfSignVectors) {
     for (const auto& [j, o] : sc.blocks) EXPECT_GT(o, sc.lead[j]);
 }
 
+TEST(Search, TooManySignCasesIsUnknownNotAHang) {
+  EXPECT_EQ(count_sign_cases(3, 1), 4u);
+  EXPECT_EQ(count_sign_cases(2, 2), 36u);
+  EXPECT_GT(count_sign_cases(12, 32), kMaxSignCases);
+  RequestData r;
+  r.input_dim = 1;
+  r.hidden_width = 4;
+  r.output_dim = 20;
+  r.x = {{"0"}, {"1"}};
+  r.y = {std::vector<std::string>(20, "1"), std::vector<std::string>(20, "2")};
+  AnswerData a = solve(r);
+  EXPECT_EQ(a.verdict, Verdict::kUnknown);
+  EXPECT_NE(a.reason.find("sign-case split is too large"), std::string::npos) << a.reason;
+}
+
 TEST(Search, SeveralOutputsPlantedAndNarrowed) {
   // Two outputs: planted networks are fitted (rational weights), and asked
   // one neuron narrower get checked verdicts.
