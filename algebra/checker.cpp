@@ -43,6 +43,10 @@ class Q {
   fmpq_t v_;
 };
 
+// Largest decimal exponent read, so that "1e999999" cannot make the checker
+// build a million-digit number.
+constexpr long kMaxExponent = 10000;
+
 bool digits_only(const std::string& s) {
   if (s.empty()) return false;
   for (char c : s)
@@ -86,6 +90,7 @@ std::optional<Q> parse(const std::string& text) {
       }
       ok = digits_only(ex) && ex.size() <= 6;
       if (ok) exponent = std::stol(ex) * (eneg ? -1 : 1);
+      ok = ok && exponent <= kMaxExponent && exponent >= -kMaxExponent;
     }
     size_t dot = mant.find('.');
     std::string ip = mant, fp;
@@ -262,7 +267,9 @@ class TreeChecker {
     return c == '+' ? 1 : c == '-' ? -1 : 0;
   }
 
-  std::vector<std::string> admissible() const {
+  // tied[j]: neurons j and j+1 have equal sign vectors and agree on every
+  // decided sample, so Lemma 2 forbids j inactive with j+1 active.
+  std::vector<bool> tied_pairs() const {
     const size_t m = data_.m;
     std::vector<bool> tied(m, false);
     for (size_t j = 0; j + 1 < m; ++j) {
@@ -271,17 +278,32 @@ class TreeChecker {
       for (const auto& act : path_) same = same && act[j] == act[j + 1];
       tied[j] = same;
     }
-    std::vector<std::string> out;
-    for (unsigned long mask = 0; mask < (1ul << m); ++mask) {
-      std::string act(m, '0');
-      for (size_t j = 0; j < m; ++j)
-        if (mask & (1ul << j)) act[j] = '1';
-      bool ok = true;
-      for (size_t j = 0; j + 1 < m; ++j)
-        if (tied[j] && act[j] == '0' && act[j + 1] == '1') ok = false;
-      if (ok) out.push_back(act);
+    return tied;
+  }
+
+  // Whether `act` is an admissible activation of the next sample.
+  bool admissible(const std::string& act, const std::vector<bool>& tied) const {
+    if (act.size() != data_.m || act.find_first_not_of("01") != std::string::npos) return false;
+    for (size_t j = 0; j + 1 < data_.m; ++j)
+      if (tied[j] && act[j] == '0' && act[j + 1] == '1') return false;
+    return true;
+  }
+
+  // How many activations are admissible: a maximal run of L neurons joined
+  // by tied pairs allows the L + 1 non-increasing 0/1 vectors, independently
+  // of the other runs. Saturates at 2^62 (no tree has that many nodes).
+  uint64_t admissible_count(const std::vector<bool>& tied) const {
+    const uint64_t cap = uint64_t{1} << 62;
+    uint64_t count = 1, run = 1;
+    for (size_t j = 0; j < data_.m; ++j) {
+      if (j + 1 < data_.m && tied[j]) {
+        ++run;
+        continue;
+      }
+      count = count > cap / (run + 1) ? cap : count * (run + 1);
+      run = 1;
     }
-    return out;
+    return count;
   }
 
   std::optional<std::string> node(size_t idx, size_t depth, size_t* next) {
@@ -291,22 +313,24 @@ class TreeChecker {
     switch (nd.kind) {
       case ProofNodeKind::kBranch: {
         if (depth >= data_.n) return at + ": branch below the last sample";
-        std::vector<std::string> allowed = admissible();
-        std::set<std::string> wanted(allowed.begin(), allowed.end()), seen;
+        // Every child is admissible and distinct, and there are as many as
+        // admissible activations: so every admissible activation has its child.
+        const std::vector<bool> tied = tied_pairs();
+        std::set<std::string> seen;
         size_t i = idx + 1;
         while (i < sc_.nodes.size() && sc_.nodes[i].depth > depth) {
           const std::string& act = sc_.nodes[i].activation;
-          if (!wanted.count(act)) return at + ": child activation \"" + act + "\" is not admissible";
+          if (!admissible(act, tied)) return at + ": child activation \"" + act + "\" is not admissible";
           if (!seen.insert(act).second) return at + ": child activation \"" + act + "\" repeated";
           path_.push_back(act);
           auto e = node(i, depth + 1, &i);
           path_.pop_back();
           if (e) return e;
         }
-        if (seen.size() != wanted.size()) {
-          for (const auto& act : allowed)
-            if (!seen.count(act)) return at + ": missing branch for activation \"" + act + "\"";
-        }
+        const uint64_t wanted = admissible_count(tied);
+        if (seen.size() != wanted)
+          return at + ": missing branch: " + std::to_string(seen.size()) + " of " +
+                 std::to_string(wanted) + " admissible activations have a child";
         *next = i;
         return std::nullopt;
       }
@@ -451,7 +475,10 @@ CheckResult check_case_tree(const Data& data, const CaseTreeData& tree) {
   // Every case is a valid non-decreasing sequence of m sign vectors, no case
   // repeats, and there are as many cases as such sequences: so all occur.
   uint64_t types = 1;
-  for (size_t o = 0; o < data.k; ++o) types *= 3;
+  for (size_t o = 0; o < data.k; ++o) {
+    if (types > (uint64_t{1} << 60)) return fail("too many sign cases to check (output_dim too large)");
+    types *= 3;
+  }
   const auto expected = multisets(types - 1, data.m);
   if (!expected || tree.cases.size() != *expected)
     return fail("the tree needs one sign case for each sorted sequence of sign vectors (" +

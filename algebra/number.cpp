@@ -67,6 +67,8 @@ std::optional<mpq_class> parse_exact_number(const std::string& text,
       if (!all_digits(exp_text) || exp_text.size() > 6)
         return fail("not a number (bad exponent)");
       exponent = std::stol(exp_text) * (exp_negative ? -1 : 1);
+      if (exponent > kMaxDecimalExponent || exponent < -kMaxDecimalExponent)
+        return fail("exponent out of range (at most 10000 in magnitude)");
     }
     size_t dot = mantissa.find('.');
     std::string int_part = mantissa, frac_part;

@@ -10,6 +10,10 @@
 
 namespace relufit {
 
+// Largest decimal exponent accepted ("1e10000"), so a short string cannot
+// stand for a number with millions of digits.
+constexpr long kMaxDecimalExponent = 10000;
+
 // Parses an exact number. On failure returns nullopt and sets *error to a
 // short description ("not a number", "zero denominator", ...).
 std::optional<mpq_class> parse_exact_number(const std::string& text,

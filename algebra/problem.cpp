@@ -70,6 +70,11 @@ ValidationError build_problem(const RequestData& r, const ProblemLimits& limits,
         std::string shown = values[c].size() > 40 ? values[c].substr(0, 40) + "..." : values[c];
         return invalid(at + ": " + why + " in \"" + shown + "\"");
       }
+      // Exponents can make a short string a long number: limit the value too.
+      if (mpz_sizeinbase(v->get_num_mpz_t(), 10) > limits.max_digits + 1 ||
+          mpz_sizeinbase(v->get_den_mpz_t(), 10) > limits.max_digits + 1)
+        return exhausted(at + ": more than " + std::to_string(limits.max_digits) +
+                         " digits (server limit)");
       dest->push_back(*v);
     }
     return {};

@@ -150,6 +150,47 @@ TEST(Tamper, MissingSignCaseAndBadPermutationAreRejected) {
   EXPECT_FALSE(check_answer(r, b).valid);
 }
 
+// Regression (found in review): with 64 neurons the branch check once
+// enumerated 2^64 activations through an overflowing shift and accepted a
+// single child. Data fitted by 1 - x; the forged proof claims c = y0 = y1.
+TEST(Tamper, SingleChildBranchWithManyNeuronsIsRejected) {
+  RequestData r;
+  r.input_dim = 1;
+  r.hidden_width = 64;
+  r.output_dim = 1;
+  r.x = {{"0"}, {"1"}};
+  r.y = {{"1"}, {"0"}};
+  AnswerData forged;
+  forged.verdict = Verdict::kInfeasible;
+  forged.certificate.kind = CertificateData::Kind::kCaseTree;
+  forged.certificate.case_tree.sample_order = {0, 1};
+  const std::string zeros(64, '0');
+  for (int p = 0; p <= 64; ++p) {
+    SignCaseData sc;
+    for (int j = 0; j < 64; ++j) sc.output_signs.push_back(j < p ? "+" : "-");
+    sc.nodes.push_back({0, "", ProofNodeKind::kBranch, 0, {}});
+    sc.nodes.push_back({1, zeros, ProofNodeKind::kBranch, 0, {}});
+    sc.nodes.push_back({2, zeros, ProofNodeKind::kLpInfeasible, 0, {{0, "1"}, {65, "-1"}}});
+    forged.certificate.case_tree.cases.push_back(sc);
+  }
+  CheckResult c = check_answer(r, forged);
+  EXPECT_FALSE(c.valid);
+  EXPECT_NE(c.message.find("missing branch"), std::string::npos) << c.message;
+}
+
+TEST(Tamper, HugeExponentsAreNotRead) {
+  RequestData r = load_request("shared/xor_m1");
+  AnswerData a = solve(r);
+  ASSERT_EQ(a.verdict, Verdict::kInfeasible);
+  auto& nodes = a.certificate.case_tree.cases[0].nodes;
+  for (auto& n : nodes)
+    if (!n.farkas.empty()) {
+      n.farkas[0].value = "1e999999";
+      break;
+    }
+  EXPECT_FALSE(check_answer(r, a).valid);
+}
+
 TEST(Tamper, WrongVerdictsAreRejected) {
   RequestData r = load_request("shared/xor_m1");
   AnswerData a = solve(r);

@@ -73,6 +73,11 @@ TEST(Problem, LimitsAreResourceExhausted) {
   auto e = check(r, limits);
   EXPECT_EQ(e.code, ValidationError::Code::kResourceExhausted);
   EXPECT_NE(e.message.find("dataset.samples[0].x[0]"), std::string::npos);
+  r.x[0][0] = "1e900";  // three digits of text, 901 of value
+  limits.max_digits = 100;
+  EXPECT_EQ(check(r, limits).code, ValidationError::Code::kResourceExhausted);
+  r.x[0][0] = "1e99999";
+  EXPECT_EQ(check(r).code, ValidationError::Code::kInvalidArgument);
   limits = {};
   limits.max_hidden_width = 0;
   EXPECT_EQ(check(small(), limits).code, ValidationError::Code::kResourceExhausted);
