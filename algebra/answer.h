@@ -54,12 +54,12 @@ struct ProofNodeData {
 
 struct SignCaseData {
   std::vector<std::string> output_signs;  // per neuron, k characters '+', '-', '0'
+  std::vector<uint32_t> sample_order;     // permutation of the samples, decided in this order
 
   std::vector<ProofNodeData> nodes;  // preorder
 };
 
 struct CaseTreeData {
-  std::vector<uint32_t> sample_order;
   std::vector<SignCaseData> cases;
 };
 

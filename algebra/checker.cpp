@@ -235,9 +235,8 @@ CheckResult check_conflict(const Data& data, uint32_t first, uint32_t second) {
 // Verifies one sign case's preorder tree.
 class TreeChecker {
  public:
-  TreeChecker(const Data& data, const std::vector<uint32_t>& order, const SignCaseData& sc,
-              std::string name)
-      : data_(data), order_(order), sc_(sc), name_(std::move(name)) {
+  TreeChecker(const Data& data, const SignCaseData& sc, std::string name)
+      : data_(data), order_(sc.sample_order), sc_(sc), name_(std::move(name)) {
     // The case's layout, rebuilt from its sign strings (validated by the caller).
     for (size_t j = 0; j < data_.m; ++j) {
       size_t e = 0;
@@ -465,13 +464,17 @@ std::optional<uint64_t> multisets(uint64_t t, uint64_t m) {
   return static_cast<uint64_t>(r);
 }
 
-CheckResult check_case_tree(const Data& data, const CaseTreeData& tree) {
-  if (tree.sample_order.size() != data.n) return fail("sample_order is not a permutation of the samples");
-  std::vector<bool> seen(data.n, false);
-  for (uint32_t i : tree.sample_order) {
-    if (i >= data.n || seen[i]) return fail("sample_order is not a permutation of the samples");
+bool is_permutation(const std::vector<uint32_t>& order, size_t n) {
+  if (order.size() != n) return false;
+  std::vector<bool> seen(n, false);
+  for (uint32_t i : order) {
+    if (i >= n || seen[i]) return false;
     seen[i] = true;
   }
+  return true;
+}
+
+CheckResult check_case_tree(const Data& data, const CaseTreeData& tree) {
   // Every case is a valid non-decreasing sequence of m sign vectors, no case
   // repeats, and there are as many cases as such sequences: so all occur.
   uint64_t types = 1;
@@ -498,7 +501,9 @@ CheckResult check_case_tree(const Data& data, const CaseTreeData& tree) {
       name += (j ? " " : "") + t;
     }
     if (!distinct.insert(sc.output_signs).second) return fail("sign case (" + name + ") repeated");
-    TreeChecker checker(data, tree.sample_order, sc, "(" + name + ")");
+    if (!is_permutation(sc.sample_order, data.n))
+      return fail("sign case (" + name + "): sample_order is not a permutation of the samples");
+    TreeChecker checker(data, sc, "(" + name + ")");
     if (auto e = checker.run(&leaves)) return fail(*e);
     nodes += sc.nodes.size();
   }

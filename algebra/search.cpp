@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <unordered_map>
 
 #include "algebra/lp.h"
@@ -111,6 +112,9 @@ struct Frame {
 // The resumable search of one sign case: its own stack, path and proof.
 struct CaseState {
   SignCase signs;
+  size_t order_index = 0;         // which sample order this attempt uses
+  uint32_t attempt = 0;           // restarts so far
+  uint64_t attempt_nodes = 0;     // nodes visited in this attempt
   std::vector<Frame> stack;
   std::vector<std::string> path;  // activation per decided sample
   std::vector<LpRow> rows;        // LP rows of the decided samples, canonical order
@@ -126,7 +130,8 @@ class PatternSearch {
     m_ = p.hidden_width;
     k_ = p.output_dim;
     dz_ = p.input_dim + (p.hidden_bias ? 1 : 0);
-    order_ = choose_sample_order(p);
+    orders_.push_back(choose_sample_order(p));
+    memos_.emplace_back();
     xt_.resize(p.num_samples());
     for (size_t i = 0; i < p.num_samples(); ++i) {
       xt_[i] = p.x[i];
@@ -171,6 +176,7 @@ class PatternSearch {
           cs.finished = true;
         } else {
           all_finished = false;
+          if (cs.attempt_nodes > restart_limit(cs.attempt)) restart(cs);
         }
       }
       if (all_finished) break;
@@ -185,10 +191,10 @@ class PatternSearch {
       return out;
     }
     out.verdict = Verdict::kInfeasible;
-    out.proof.sample_order = order_;
     for (CaseState& cs : cases) {
       SignCaseData sc;
       sc.output_signs = cs.signs.strings();
+      sc.sample_order = order(cs);
       sc.nodes = std::move(cs.nodes);
       out.proof.cases.push_back(std::move(sc));
     }
@@ -196,11 +202,42 @@ class PatternSearch {
   }
 
  private:
+  const std::vector<uint32_t>& order(const CaseState& cs) const { return orders_[cs.order_index]; }
+
+  // Restarts: the search of a case that grows past its limit starts again
+  // with another sample order (order 0 is the farthest-point order, order
+  // a > 0 a fixed pseudo-random shuffle). Feasible searches have heavy tails
+  // in the order; the limit (10000 nodes, doubling) means a case that needs
+  // a big tree costs at most about three times its size.
+  static uint64_t restart_limit(uint32_t attempt) { return uint64_t{10000} << std::min(attempt, 30u); }
+
+  void restart(CaseState& cs) {
+    ++cs.attempt;
+    while (orders_.size() <= cs.attempt) {
+      std::vector<uint32_t> shuffled(p_.num_samples());
+      for (size_t i = 0; i < shuffled.size(); ++i) shuffled[i] = static_cast<uint32_t>(i);
+      std::mt19937 rng(static_cast<uint32_t>(orders_.size()));
+      std::shuffle(shuffled.begin(), shuffled.end(), rng);
+      orders_.push_back(std::move(shuffled));
+      memos_.emplace_back();
+    }
+    cs.order_index = cs.attempt;
+    cs.attempt_nodes = 0;
+    cs.stack.clear();
+    cs.path.clear();
+    cs.rows.clear();
+    cs.nodes.clear();
+    cs.undecided.clear();
+    Frame root;
+    root.point.assign(cs.signs.num_vars(dz_, p_.output_bias), mpq_class(0));
+    cs.stack.push_back(std::move(root));
+  }
+
   // Rows of the decided sample at path position s with activation `act`, in
   // the canonical order documented on CaseTree in the proto: k equalities,
   // m sign rows of the z blocks, one sign row per u block.
   void append_rows(CaseState& cs, size_t s, const std::string& act) {
-    const uint32_t i = order_[s];
+    const uint32_t i = order(cs)[s];
     const SignCase& sc = cs.signs;
     const size_t nv = sc.num_vars(dz_, p_.output_bias);
     const size_t c0 = sc.bias_index(dz_);
@@ -246,8 +283,9 @@ class PatternSearch {
     std::string key;
     key.reserve(cs.path.size());
     for (const auto& act : cs.path) key.push_back(act[j]);
-    auto it = realizable_memo_.find(key);
-    if (it != realizable_memo_.end()) return it->second;
+    auto& memo = memos_[cs.order_index];
+    auto it = memo.find(key);
+    if (it != memo.end()) return it->second;
     std::vector<mpq_class> farkas;
     if (key.find('1') != std::string::npos) {
       std::vector<LpRow> rows;
@@ -255,7 +293,7 @@ class PatternSearch {
         LpRow r;
         const int sigma = key[s] == '1' ? 1 : -1;
         r.coeffs.resize(dz_);
-        for (uint32_t t = 0; t < dz_; ++t) r.coeffs[t] = sigma * xt_[order_[s]][t];
+        for (uint32_t t = 0; t < dz_; ++t) r.coeffs[t] = sigma * xt_[order(cs)[s]][t];
         r.rhs = key[s] == '1' ? 1 : 0;
         rows.push_back(std::move(r));
       }
@@ -263,7 +301,7 @@ class PatternSearch {
       ++stats_->lps_solved;
       if (!res.feasible) farkas = std::move(res.farkas);
     }
-    return realizable_memo_.emplace(std::move(key), std::move(farkas)).first->second;
+    return memo.emplace(std::move(key), std::move(farkas)).first->second;
   }
 
   bool stop_requested() {
@@ -294,11 +332,11 @@ class PatternSearch {
     return out;
   }
 
-  // Activation vectors for sample order_[depth] allowed by the symmetry rule,
+  // Activation vectors for sample order(cs)[depth] allowed by the symmetry rule,
   // the one predicted by `point` first, then by distance from it.
   std::vector<std::string> children(const CaseState& cs, size_t depth,
                                     const std::vector<mpq_class>& point) {
-    const uint32_t i = order_[depth];
+    const uint32_t i = order(cs)[depth];
     std::string predicted(m_, '0');
     for (uint32_t j = 0; j < m_; ++j) {
       mpq_class v = 0;
@@ -345,6 +383,7 @@ class PatternSearch {
     Frame& f = cs.stack.back();
     f.visited = true;
     ++stats_->nodes;
+    ++cs.attempt_nodes;
     stats_->max_depth = std::max<uint32_t>(stats_->max_depth, static_cast<uint32_t>(f.depth));
     ProofNodeData node{static_cast<uint32_t>(f.depth), f.act, ProofNodeKind::kBranch, 0, {}};
     if (f.depth > 0) {
@@ -427,7 +466,7 @@ class PatternSearch {
     for (const auto& t : cs.signs.strings()) out += (out.back() == '(' ? "" : " ") + t;
     out += "), activation pattern";
     for (size_t s = 0; s < cs.path.size(); ++s)
-      out += " " + std::to_string(order_[s]) + ":" + cs.path[s];
+      out += " " + std::to_string(order(cs)[s]) + ":" + cs.path[s];
     return out;
   }
 
@@ -458,8 +497,8 @@ class PatternSearch {
     for (size_t s = 0; s < cs.path.size(); ++s) {
       const std::string& act = cs.path[s];
       const auto active = std::count(act.begin(), act.end(), '1');
-      if (active == 0) none.push_back(order_[s]);
-      if (active == 1) alone[act.find('1')].push_back(order_[s]);
+      if (active == 0) none.push_back(order(cs)[s]);
+      if (active == 1) alone[act.find('1')].push_back(order(cs)[s]);
     }
     for (size_t b = 0; b < sc.blocks.size(); ++b) {
       const auto [j, o] = sc.blocks[b];
@@ -482,8 +521,8 @@ class PatternSearch {
         if (cs.path[s][j] != '1') continue;
         mpq_class zx = 0, ux = 0;
         for (uint32_t t = 0; t < dz_; ++t) {
-          zx += point[j * dz_ + t] * xt_[order_[s]][t];
-          ux += point[(m_ + b) * dz_ + t] * xt_[order_[s]][t];
+          zx += point[j * dz_ + t] * xt_[order(cs)[s]][t];
+          ux += point[(m_ + b) * dz_ + t] * xt_[order(cs)[s]][t];
         }
         if (sgn(zx) != 0) add(b, ux / zx);
       }
@@ -559,8 +598,8 @@ class PatternSearch {
     const size_t n = cs.path.size(), nz = m_ * dz_ + (p_.output_bias ? k_ : 0);
     std::vector<std::vector<double>> xt(n), y(n);
     for (size_t s = 0; s < n; ++s) {
-      for (const auto& v : xt_[order_[s]]) xt[s].push_back(v.get_d());
-      for (const auto& v : p_.y[order_[s]]) y[s].push_back(v.get_d());
+      for (const auto& v : xt_[order(cs)[s]]) xt[s].push_back(v.get_d());
+      for (const auto& v : p_.y[order(cs)[s]]) y[s].push_back(v.get_d());
     }
     auto weight = [&](uint32_t j, uint32_t o) -> double {
       if (o == sc.lead[j]) return sc.sign(j, o);
@@ -669,7 +708,7 @@ class PatternSearch {
     const size_t nv = m_ * dz_ + (p_.output_bias ? k_ : 0);
     std::vector<LpRow> rows;
     for (size_t s = 0; s < cs.path.size(); ++s) {
-      const uint32_t i = order_[s];
+      const uint32_t i = order(cs)[s];
       const std::string& act = cs.path[s];
       for (uint32_t o = 0; o < k_; ++o) {
         LpRow eq;
@@ -716,9 +755,11 @@ class PatternSearch {
   const SearchControl& control_;
   SolveStats* stats_;
   uint32_t m_ = 0, k_ = 0, dz_ = 0;
-  std::vector<uint32_t> order_;
+  std::vector<std::vector<uint32_t>> orders_;  // sample orders, by attempt
+  // Realizability memo per sample order: column over the decided samples ->
+  // Farkas vector (empty when realizable).
+  std::vector<std::unordered_map<std::string, std::vector<mpq_class>>> memos_;
   std::vector<std::vector<mpq_class>> xt_;
-  std::unordered_map<std::string, std::vector<mpq_class>> realizable_memo_;
   std::vector<std::vector<mpq_class>> solution_a_, solution_w_;
   std::vector<mpq_class> solution_b_, solution_c_;
   LpCounters lp_;

@@ -71,10 +71,10 @@ v1::SolveResponse answer_to_proto(const AnswerData& a, unsigned digits, bool inc
       cert->mutable_conflicting_pair()->set_second(a.certificate.second);
     } else if (a.certificate.kind == CertificateData::Kind::kCaseTree && include_proof) {
       auto* tree = cert->mutable_case_tree();
-      for (uint32_t i : a.certificate.case_tree.sample_order) tree->add_sample_order(i);
       for (const auto& sc : a.certificate.case_tree.cases) {
         auto* c = tree->add_cases();
         for (const auto& t : sc.output_signs) c->add_output_signs(t);
+        for (uint32_t i : sc.sample_order) c->add_sample_order(i);
         for (const auto& nd : sc.nodes) {
           auto* n = c->add_nodes();
           n->set_depth(nd.depth);
@@ -121,11 +121,10 @@ AnswerData answer_from_proto(const v1::SolveResponse& r) {
   } else if (cert.has_case_tree()) {
     a.certificate.kind = CertificateData::Kind::kCaseTree;
     auto& tree = a.certificate.case_tree;
-    tree.sample_order.assign(cert.case_tree().sample_order().begin(),
-                             cert.case_tree().sample_order().end());
     for (const auto& c : cert.case_tree().cases()) {
       SignCaseData sc;
       sc.output_signs.assign(c.output_signs().begin(), c.output_signs().end());
+      sc.sample_order.assign(c.sample_order().begin(), c.sample_order().end());
       for (const auto& n : c.nodes()) {
         ProofNodeData nd;
         nd.depth = n.depth();

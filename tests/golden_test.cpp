@@ -143,7 +143,8 @@ TEST(Tamper, MissingSignCaseAndBadPermutationAreRejected) {
   b.certificate.case_tree.cases.pop_back();
   EXPECT_FALSE(check_answer(r, b).valid);
   b = a;
-  b.certificate.case_tree.sample_order[0] = b.certificate.case_tree.sample_order[1];
+  auto& order = b.certificate.case_tree.cases[1].sample_order;
+  order[0] = order[1];
   EXPECT_FALSE(check_answer(r, b).valid);
   b = a;
   b.certificate.case_tree.cases[0].nodes[0].kind = ProofNodeKind::kLpInfeasible;  // root "leaf"
@@ -163,11 +164,11 @@ TEST(Tamper, SingleChildBranchWithManyNeuronsIsRejected) {
   AnswerData forged;
   forged.verdict = Verdict::kInfeasible;
   forged.certificate.kind = CertificateData::Kind::kCaseTree;
-  forged.certificate.case_tree.sample_order = {0, 1};
   const std::string zeros(64, '0');
   for (int p = 0; p <= 64; ++p) {
     SignCaseData sc;
     for (int j = 0; j < 64; ++j) sc.output_signs.push_back(j < p ? "+" : "-");
+    sc.sample_order = {0, 1};
     sc.nodes.push_back({0, "", ProofNodeKind::kBranch, 0, {}});
     sc.nodes.push_back({1, zeros, ProofNodeKind::kBranch, 0, {}});
     sc.nodes.push_back({2, zeros, ProofNodeKind::kLpInfeasible, 0, {{0, "1"}, {65, "-1"}}});
