@@ -1,6 +1,8 @@
 #include "algebra/search.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <cmath>
 #include <random>
 #include <unordered_map>
@@ -470,6 +472,79 @@ class PatternSearch {
     return out;
   }
 
+  // Vectors sum kappa_i y_i that every fit with this pattern makes parallel
+  // to a_j (see recover_weights), from small groups of decided samples.
+  std::vector<std::vector<mpq_class>> data_directions(const CaseState& cs, uint32_t j) const {
+    std::map<std::string, std::vector<size_t>> groups;  // others' statuses -> samples
+    for (size_t s = 0; s < cs.path.size(); ++s) {
+      std::string key = cs.path[s];
+      key[j] = '*';
+      groups[key].push_back(order(cs)[s]);
+    }
+    std::vector<std::vector<mpq_class>> out;
+    auto push = [&](const std::vector<size_t>& samples, const std::vector<mpq_class>& kappa) {
+      std::vector<mpq_class> y(k_, mpq_class(0));
+      for (size_t t = 0; t < samples.size(); ++t)
+        for (uint32_t o = 0; o < k_; ++o) y[o] += kappa[t] * p_.y[samples[t]][o];
+      if (std::any_of(y.begin(), y.end(), [](const mpq_class& v) { return sgn(v) != 0; }))
+        out.push_back(std::move(y));
+    };
+    for (const auto& [key, samples] : groups) {
+      const bool others_active = key.find('1') != std::string::npos;
+      const size_t g = std::min<size_t>(samples.size(), 8);
+      if (!others_active) {
+        for (size_t x = 0; x < g; ++x) {
+          if (!p_.output_bias) push({samples[x]}, {mpq_class(1)});
+          for (size_t y = x + 1; y < g; ++y) push({samples[x], samples[y]}, {mpq_class(1), mpq_class(-1)});
+        }
+        continue;
+      }
+      // Affine dependencies among windows of d + 2 samples of the group.
+      const size_t w = p_.input_dim + 2;
+      for (size_t start = 0; start + w <= g; ++start) {
+        std::vector<size_t> win(samples.begin() + static_cast<long>(start),
+                                samples.begin() + static_cast<long>(start + w));
+        std::vector<std::vector<mpq_class>> rows;  // constraints on kappa
+        for (uint32_t t = 0; t < p_.input_dim; ++t) {
+          rows.emplace_back();
+          for (size_t i : win) rows.back().push_back(p_.x[i][t]);
+        }
+        rows.emplace_back(w, mpq_class(1));
+        if (auto kappa = null_vector(rows, w)) push(win, *kappa);
+      }
+    }
+    return out;
+  }
+
+  // A nonzero solution of rows * kappa = 0 (exact Gauss-Jordan), if any.
+  static std::optional<std::vector<mpq_class>> null_vector(std::vector<std::vector<mpq_class>> rows,
+                                                          size_t n) {
+    std::vector<size_t> pivot_col;
+    size_t r = 0;
+    for (size_t c = 0; c < n && r < rows.size(); ++c) {
+      size_t p = r;
+      while (p < rows.size() && sgn(rows[p][c]) == 0) ++p;
+      if (p == rows.size()) continue;
+      std::swap(rows[p], rows[r]);
+      const mpq_class piv = rows[r][c];
+      for (auto& v : rows[r]) v /= piv;
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if (i == r || sgn(rows[i][c]) == 0) continue;
+        const mpq_class f = rows[i][c];
+        for (size_t t = 0; t < n; ++t) rows[i][t] -= f * rows[r][t];
+      }
+      pivot_col.push_back(c);
+      ++r;
+    }
+    if (pivot_col.size() == n) return std::nullopt;
+    size_t free_col = 0;
+    while (std::find(pivot_col.begin(), pivot_col.end(), free_col) != pivot_col.end()) ++free_col;
+    std::vector<mpq_class> kappa(n, mpq_class(0));
+    kappa[free_col] = 1;
+    for (size_t i = 0; i < pivot_col.size(); ++i) kappa[pivot_col[i]] = -rows[i][free_col];
+    return kappa;
+  }
+
   // At a complete pattern whose relaxation holds: for one output every
   // relaxed point is a fit; for several, look for rational output weights
   // r (u_jo = r_jo z_j at the relaxed point, read off active samples) and
@@ -481,42 +556,24 @@ class PatternSearch {
     for (uint32_t j = 0; j < m_; ++j) a[j][sc.lead[j]] = sc.sign(j, sc.lead[j]);
     if (sc.blocks.empty()) return accept(a, point, c0);
     // Candidate values of r_jo (DESIGN.md 2.6 b), most trusted first:
-    // (1) two samples where neuron j is the only active one: y_i1 - y_i2 is
-    //     parallel to a_j; (2) an all-inactive sample gives c = y_i, then a
-    //     sample where only j is active gives y_i - c parallel to a_j;
-    // (3) u_jo . x~_i / z_j . x~_i at the relaxed point.
+    // (1) directions of a_j read off the data: on a group G of samples where
+    //     every other neuron has one status, any kappa with sum kappa_i = 0
+    //     (kills c; not needed without output bias) and sum kappa_i x~_i = 0
+    //     (kills the affine other neurons active on G; not needed when none
+    //     is) gives sum kappa_i y_i = a_j * (scalar), parallel to a_j;
+    // (2) u_jo . x~_i / z_j . x~_i at the relaxed point.
     std::vector<std::vector<mpq_class>> candidates(sc.blocks.size());
     auto add = [&](size_t b, const mpq_class& r) {
       const int want = sc.sign(sc.blocks[b].first, sc.blocks[b].second);
       if (sgn(r) != want) return;
       auto& list = candidates[b];
-      if (list.size() < 6 && std::find(list.begin(), list.end(), r) == list.end()) list.push_back(r);
+      if (list.size() < 8 && std::find(list.begin(), list.end(), r) == list.end()) list.push_back(r);
     };
-    std::vector<std::vector<size_t>> alone(m_);  // samples where only neuron j is active
-    std::vector<size_t> none;                    // samples where no neuron is active
-    for (size_t s = 0; s < cs.path.size(); ++s) {
-      const std::string& act = cs.path[s];
-      const auto active = std::count(act.begin(), act.end(), '1');
-      if (active == 0) none.push_back(order(cs)[s]);
-      if (active == 1) alone[act.find('1')].push_back(order(cs)[s]);
-    }
     for (size_t b = 0; b < sc.blocks.size(); ++b) {
       const auto [j, o] = sc.blocks[b];
       const uint32_t e = sc.lead[j];
-      const int lead_sign = sc.sign(j, e);
-      for (size_t x = 0; x < alone[j].size(); ++x)
-        for (size_t y = x + 1; y < alone[j].size(); ++y) {
-          mpq_class den = p_.y[alone[j][x]][e] - p_.y[alone[j][y]][e];
-          if (sgn(den) != 0) add(b, lead_sign * (p_.y[alone[j][x]][o] - p_.y[alone[j][y]][o]) / den);
-        }
-      std::vector<std::vector<mpq_class>> biases;
-      for (size_t i : none) biases.push_back(p_.y[i]);
-      if (!p_.output_bias) biases.push_back(std::vector<mpq_class>(k_, mpq_class(0)));
-      for (const auto& c : biases)
-        for (size_t i : alone[j]) {
-          mpq_class den = p_.y[i][e] - c[e];
-          if (sgn(den) != 0) add(b, lead_sign * (p_.y[i][o] - c[o]) / den);
-        }
+      for (const auto& direction : data_directions(cs, j))
+        if (sgn(direction[e]) != 0) add(b, sc.sign(j, e) * direction[o] / direction[e]);
       for (size_t s = 0; s < cs.path.size(); ++s) {
         if (cs.path[s][j] != '1') continue;
         mpq_class zx = 0, ux = 0;
