@@ -42,7 +42,13 @@ struct FarkasEntryData {
   std::string value;
 };
 
-enum class ProofNodeKind { kUnspecified = 0, kBranch = 1, kLpInfeasible = 2, kUnrealizable = 3 };
+enum class ProofNodeKind {
+  kUnspecified = 0,
+  kBranch = 1,
+  kLpInfeasible = 2,
+  kUnrealizable = 3,
+  kPinnedDirection = 4,
+};
 
 struct ProofNodeData {
   uint32_t depth = 0;
@@ -50,6 +56,7 @@ struct ProofNodeData {
   ProofNodeKind kind = ProofNodeKind::kUnspecified;
   uint32_t neuron = 0;
   std::vector<FarkasEntryData> farkas;
+  std::vector<FarkasEntryData> kappa;  // for kPinnedDirection: (path position, coefficient)
 };
 
 struct SignCaseData {

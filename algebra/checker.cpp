@@ -343,6 +343,11 @@ class TreeChecker {
         ++leaves_;
         *next = idx + 1;
         return std::nullopt;
+      case ProofNodeKind::kPinnedDirection:
+        if (auto e = check_pinned_leaf(nd)) return at + ": " + *e;
+        ++leaves_;
+        *next = idx + 1;
+        return std::nullopt;
       default:
         return at + ": node kind unspecified";
     }
@@ -362,10 +367,16 @@ class TreeChecker {
     return std::nullopt;
   }
 
-  std::optional<std::string> check_lp_leaf(const ProofNodeData& nd) const {
+  // An extra equality row (right-hand side 0) of a pinned-direction leaf.
+  struct ExtraRow {
+    std::vector<std::pair<size_t, Q>> coeffs;  // variable index, coefficient
+  };
+
+  std::optional<std::string> check_lp_leaf(const ProofNodeData& nd,
+                                           const std::vector<ExtraRow>& extra = {}) const {
     const size_t m = data_.m, k = data_.k, R = rows_per_sample_;
     std::vector<std::pair<size_t, Q>> entries;
-    if (auto e = read_entries(nd, R * path_.size(), &entries)) return e;
+    if (auto e = read_entries(nd, R * path_.size() + extra.size(), &entries)) return e;
     std::vector<Q> combo(nv_);
     Q rhs;
     // Adds coef * x~_i to the variable block `block`.
@@ -373,6 +384,10 @@ class TreeChecker {
       for (size_t t = 0; t < dz_; ++t) combo[block * dz_ + t].add_mul(coef, data_.xt[i][t]);
     };
     for (const auto& [row, value] : entries) {
+      if (row >= R * path_.size()) {  // extra equality row, multiplier free
+        for (const auto& [var, coef] : extra[row - R * path_.size()].coeffs) combo[var].add_mul(value, coef);
+        continue;
+      }
       const size_t s = row / R, r = row % R;
       const size_t i = order_[s];
       const std::string& act = path_[s];
@@ -410,6 +425,73 @@ class TreeChecker {
       if (combo[v].sign() != 0) return "Farkas combination is not zero in variable " + std::to_string(v);
     if (rhs.sign() <= 0) return "Farkas combination of the right-hand sides is not positive";
     return std::nullopt;
+  }
+
+  // KIND_PINNED_DIRECTION: the dependency kappa makes sum kappa_s y parallel
+  // to a_j in every fit with this path's pattern (see the proto).
+  std::optional<std::string> check_pinned_leaf(const ProofNodeData& nd) const {
+    const size_t m = data_.m, k = data_.k, j = nd.neuron;
+    if (j >= m) return "neuron index out of range";
+    std::vector<std::pair<size_t, Q>> kappa;
+    long last = -1;
+    for (const auto& e : nd.kappa) {
+      if (e.row >= path_.size()) return "kappa position out of range";
+      if (static_cast<long>(e.row) <= last) return "kappa positions not strictly increasing";
+      last = e.row;
+      auto v = parse(e.value);
+      if (!v || v->sign() == 0) return "kappa value \"" + e.value + "\" is not a nonzero exact number";
+      kappa.emplace_back(e.row, *v);
+    }
+    if (kappa.empty()) return "empty kappa";
+    // Every other neuron keeps one status on the support.
+    bool other_active = false;
+    for (size_t jj = 0; jj < m; ++jj) {
+      if (jj == j) continue;
+      const char status = path_[kappa.front().first][jj];
+      for (const auto& [s, v] : kappa)
+        if (path_[s][jj] != status) return "another neuron changes status on kappa's samples";
+      other_active = other_active || status == '1';
+    }
+    Q total;
+    std::vector<Q> sx(data_.d), y(k);
+    for (const auto& [s, v] : kappa) {
+      total.add(v);
+      const size_t i = order_[s];
+      for (size_t t = 0; t < data_.d; ++t) sx[t].add_mul(v, data_.x[i][t]);
+      for (size_t o = 0; o < k; ++o) y[o].add_mul(v, data_.y[i][o]);
+    }
+    if (total.sign() != 0) return "kappa does not sum to 0";
+    if (other_active)
+      for (size_t t = 0; t < data_.d; ++t)
+        if (sx[t].sign() != 0) return "kappa is not an affine dependency of the inputs";
+    bool zero = true;
+    for (const auto& v : y) zero = zero && v.sign() == 0;
+    if (zero) return "sum kappa y is zero: it pins nothing";
+    const size_t e = lead_[j];
+    if (y[e].sign() == 0) return std::nullopt;  // a_j,e = +-1 would need Y_e != 0
+    // a_jo = tau_je Y_o / Y_e; a sign other than tau_jo is a contradiction.
+    std::vector<Q> a(k);
+    bool contradiction = false;
+    for (size_t o = 0; o < k; ++o) {
+      fmpq_div(a[o].get(), y[o].get(), y[e].get());
+      if (tau(j, e) < 0) a[o].neg();
+      if (a[o].sign() != tau(j, o)) contradiction = true;
+    }
+    if (contradiction) return std::nullopt;
+    std::vector<ExtraRow> extra;
+    for (size_t b = 0; b < blocks_.size(); ++b) {
+      if (blocks_[b].first != j) continue;
+      const size_t o = blocks_[b].second;
+      for (size_t t = 0; t < dz_; ++t) {
+        ExtraRow row;
+        Q minus_a = a[o];
+        minus_a.neg();
+        row.coeffs.emplace_back((m + b) * dz_ + t, Q(1));
+        row.coeffs.emplace_back(j * dz_ + t, minus_a);
+        extra.push_back(std::move(row));
+      }
+    }
+    return check_lp_leaf(nd, extra);
   }
 
   std::optional<std::string> check_unrealizable_leaf(const ProofNodeData& nd) const {

@@ -387,7 +387,7 @@ class PatternSearch {
     ++stats_->nodes;
     ++cs.attempt_nodes;
     stats_->max_depth = std::max<uint32_t>(stats_->max_depth, static_cast<uint32_t>(f.depth));
-    ProofNodeData node{static_cast<uint32_t>(f.depth), f.act, ProofNodeKind::kBranch, 0, {}};
+    ProofNodeData node{static_cast<uint32_t>(f.depth), f.act, ProofNodeKind::kBranch, 0, {}, {}};
     if (f.depth > 0) {
       for (uint32_t j = 0; j < m_; ++j) {
         const auto& farkas = realizability(cs, j);
@@ -417,6 +417,7 @@ class PatternSearch {
     cs.nodes.push_back(std::move(node));
     if (f.depth == p_.num_samples()) {
       if (recover_weights(cs, f.point)) return Status::kFound;
+      if (prove_pinned(cs, &cs.nodes.back())) return Status::kExhausted;
       // The relaxation holds but no fit was found: no proof for this
       // pattern, so the verdict can at best be UNKNOWN.
       if (cs.undecided.empty()) cs.undecided = describe(cs);
@@ -472,48 +473,110 @@ class PatternSearch {
     return out;
   }
 
-  // Vectors sum kappa_i y_i that every fit with this pattern makes parallel
-  // to a_j (see recover_weights), from small groups of decided samples.
-  std::vector<std::vector<mpq_class>> data_directions(const CaseState& cs, uint32_t j) const {
-    std::map<std::string, std::vector<size_t>> groups;  // others' statuses -> samples
+  // A vector sum kappa_s y_{order[s]} that every fit with the case's pattern
+  // makes parallel to a_j (see KIND_PINNED_DIRECTION in the proto).
+  struct Direction {
+    std::vector<mpq_class> y;           // the vector Y
+    std::vector<size_t> positions;      // path positions s with kappa_s != 0, increasing
+    std::vector<mpq_class> kappa;       // the coefficients, one per position
+  };
+
+  // Such vectors from small groups of decided samples: on a group where
+  // every other neuron keeps one status, pairs (others all inactive) or
+  // affine dependencies of d + 2 samples.
+  std::vector<Direction> data_directions(const CaseState& cs, uint32_t j) const {
+    std::map<std::string, std::vector<size_t>> groups;  // others' statuses -> positions
     for (size_t s = 0; s < cs.path.size(); ++s) {
       std::string key = cs.path[s];
       key[j] = '*';
-      groups[key].push_back(order(cs)[s]);
+      groups[key].push_back(s);
     }
-    std::vector<std::vector<mpq_class>> out;
-    auto push = [&](const std::vector<size_t>& samples, const std::vector<mpq_class>& kappa) {
-      std::vector<mpq_class> y(k_, mpq_class(0));
-      for (size_t t = 0; t < samples.size(); ++t)
-        for (uint32_t o = 0; o < k_; ++o) y[o] += kappa[t] * p_.y[samples[t]][o];
-      if (std::any_of(y.begin(), y.end(), [](const mpq_class& v) { return sgn(v) != 0; }))
-        out.push_back(std::move(y));
+    std::vector<Direction> out;
+    auto push = [&](std::vector<size_t> positions, std::vector<mpq_class> kappa) {
+      Direction d;
+      d.y.assign(k_, mpq_class(0));
+      for (size_t t = 0; t < positions.size(); ++t) {
+        if (sgn(kappa[t]) == 0) continue;
+        for (uint32_t o = 0; o < k_; ++o) d.y[o] += kappa[t] * p_.y[order(cs)[positions[t]]][o];
+        d.positions.push_back(positions[t]);
+        d.kappa.push_back(kappa[t]);
+      }
+      if (std::any_of(d.y.begin(), d.y.end(), [](const mpq_class& v) { return sgn(v) != 0; }))
+        out.push_back(std::move(d));
     };
-    for (const auto& [key, samples] : groups) {
+    for (const auto& [key, positions] : groups) {
       const bool others_active = key.find('1') != std::string::npos;
-      const size_t g = std::min<size_t>(samples.size(), 8);
+      const size_t g = std::min<size_t>(positions.size(), 8);
       if (!others_active) {
-        for (size_t x = 0; x < g; ++x) {
-          if (!p_.output_bias) push({samples[x]}, {mpq_class(1)});
-          for (size_t y = x + 1; y < g; ++y) push({samples[x], samples[y]}, {mpq_class(1), mpq_class(-1)});
-        }
+        for (size_t x = 0; x < g; ++x)
+          for (size_t y = x + 1; y < g; ++y)
+            push({positions[x], positions[y]}, {mpq_class(1), mpq_class(-1)});
         continue;
       }
       // Affine dependencies among windows of d + 2 samples of the group.
       const size_t w = p_.input_dim + 2;
       for (size_t start = 0; start + w <= g; ++start) {
-        std::vector<size_t> win(samples.begin() + static_cast<long>(start),
-                                samples.begin() + static_cast<long>(start + w));
+        std::vector<size_t> win(positions.begin() + static_cast<long>(start),
+                                positions.begin() + static_cast<long>(start + w));
         std::vector<std::vector<mpq_class>> rows;  // constraints on kappa
         for (uint32_t t = 0; t < p_.input_dim; ++t) {
           rows.emplace_back();
-          for (size_t i : win) rows.back().push_back(p_.x[i][t]);
+          for (size_t s : win) rows.back().push_back(p_.x[order(cs)[s]][t]);
         }
         rows.emplace_back(w, mpq_class(1));
         if (auto kappa = null_vector(rows, w)) push(win, *kappa);
       }
     }
     return out;
+  }
+
+  // At a complete pattern with no fit: tries to prove it empty from a
+  // direction of a_j pinned by the data (KIND_PINNED_DIRECTION). Fills the
+  // node and returns true on success.
+  bool prove_pinned(const CaseState& cs, ProofNodeData* node) {
+    const SignCase& sc = cs.signs;
+    for (uint32_t j = 0; j < m_; ++j) {
+      for (const Direction& dir : data_directions(cs, j)) {
+        node->kind = ProofNodeKind::kPinnedDirection;
+        node->neuron = j;
+        node->farkas.clear();
+        node->kappa.clear();
+        for (size_t t = 0; t < dir.positions.size(); ++t)
+          node->kappa.push_back({static_cast<uint32_t>(dir.positions[t]), rational_to_string(dir.kappa[t])});
+        const uint32_t e = sc.lead[j];
+        if (sgn(dir.y[e]) == 0) return true;  // Y != 0 but a_j,e = +-1: impossible
+        std::vector<mpq_class> a(k_);
+        bool contradiction = false;
+        for (uint32_t o = 0; o < k_; ++o) {
+          a[o] = sc.sign(j, e) * dir.y[o] / dir.y[e];
+          if (sgn(a[o]) != sc.sign(j, o)) contradiction = true;
+        }
+        if (contradiction) return true;
+        std::vector<LpRow> rows = cs.rows;
+        const size_t nv = sc.num_vars(dz_, p_.output_bias);
+        for (size_t b = 0; b < sc.blocks.size(); ++b) {
+          if (sc.blocks[b].first != j) continue;
+          const uint32_t o = sc.blocks[b].second;
+          for (uint32_t t = 0; t < dz_; ++t) {
+            LpRow eq;
+            eq.coeffs.assign(nv, mpq_class(0));
+            eq.sense = RowSense::kEqual;
+            eq.coeffs[(m_ + b) * dz_ + t] = 1;
+            eq.coeffs[j * dz_ + t] = -a[o];
+            rows.push_back(std::move(eq));
+          }
+        }
+        LpResult res = solve_lp_feasibility(rows, nv, &lp_);
+        ++stats_->lps_solved;
+        if (!res.feasible) {
+          node->farkas = sparse(res.farkas);
+          return true;
+        }
+      }
+    }
+    node->kind = ProofNodeKind::kUnspecified;
+    node->kappa.clear();
+    return false;
   }
 
   // A nonzero solution of rows * kappa = 0 (exact Gauss-Jordan), if any.
@@ -572,8 +635,8 @@ class PatternSearch {
     for (size_t b = 0; b < sc.blocks.size(); ++b) {
       const auto [j, o] = sc.blocks[b];
       const uint32_t e = sc.lead[j];
-      for (const auto& direction : data_directions(cs, j))
-        if (sgn(direction[e]) != 0) add(b, sc.sign(j, e) * direction[o] / direction[e]);
+      for (const Direction& d : data_directions(cs, j))
+        if (sgn(d.y[e]) != 0) add(b, sc.sign(j, e) * d.y[o] / d.y[e]);
       for (size_t s = 0; s < cs.path.size(); ++s) {
         if (cs.path[s][j] != '1') continue;
         mpq_class zx = 0, ux = 0;

@@ -86,6 +86,11 @@ v1::SolveResponse answer_to_proto(const AnswerData& a, unsigned digits, bool inc
             fe->set_row(e.row);
             fe->set_value(e.value);
           }
+          for (const auto& e : nd.kappa) {
+            auto* ke = n->add_kappa();
+            ke->set_row(e.row);
+            ke->set_value(e.value);
+          }
         }
       }
     }
@@ -132,6 +137,7 @@ AnswerData answer_from_proto(const v1::SolveResponse& r) {
         nd.kind = static_cast<ProofNodeKind>(n.kind());
         nd.neuron = n.neuron();
         for (const auto& e : n.farkas()) nd.farkas.push_back({e.row(), e.value()});
+        for (const auto& e : n.kappa()) nd.kappa.push_back({e.row(), e.value()});
         sc.nodes.push_back(std::move(nd));
       }
       tree.cases.push_back(std::move(sc));

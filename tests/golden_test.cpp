@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "algebra/checker.h"
@@ -169,14 +170,54 @@ TEST(Tamper, SingleChildBranchWithManyNeuronsIsRejected) {
     SignCaseData sc;
     for (int j = 0; j < 64; ++j) sc.output_signs.push_back(j < p ? "+" : "-");
     sc.sample_order = {0, 1};
-    sc.nodes.push_back({0, "", ProofNodeKind::kBranch, 0, {}});
-    sc.nodes.push_back({1, zeros, ProofNodeKind::kBranch, 0, {}});
-    sc.nodes.push_back({2, zeros, ProofNodeKind::kLpInfeasible, 0, {{0, "1"}, {65, "-1"}}});
+    sc.nodes.push_back({0, "", ProofNodeKind::kBranch, 0, {}, {}});
+    sc.nodes.push_back({1, zeros, ProofNodeKind::kBranch, 0, {}, {}});
+    sc.nodes.push_back({2, zeros, ProofNodeKind::kLpInfeasible, 0, {{0, "1"}, {65, "-1"}}, {}});
     forged.certificate.case_tree.cases.push_back(sc);
   }
   CheckResult c = check_answer(r, forged);
   EXPECT_FALSE(c.valid);
   EXPECT_NE(c.message.find("missing branch"), std::string::npos) << c.message;
+}
+
+TEST(Tamper, PinnedDirectionLeavesAreChecked) {
+  RequestData r = load_request("pinned_direction_m2_k2");
+  AnswerData a = solve(r);
+  ASSERT_EQ(a.verdict, Verdict::kInfeasible);
+  ASSERT_TRUE(check_answer(r, a).valid);
+  // Applies `change` to the first pinned-direction leaf of a copy and
+  // expects the checker to reject the result.
+  auto rejects = [&](const std::function<void(ProofNodeData&)>& change) {
+    AnswerData b = a;
+    for (auto& sc : b.certificate.case_tree.cases)
+      for (auto& n : sc.nodes)
+        if (n.kind == ProofNodeKind::kPinnedDirection) {
+          change(n);
+          return !check_answer(r, b).valid;
+        }
+    ADD_FAILURE() << "no pinned-direction leaf in the proof";
+    return false;
+  };
+  EXPECT_TRUE(rejects([](ProofNodeData& n) { n.kappa[0].value = "7/3"; }));  // sum kappa != 0
+  EXPECT_TRUE(rejects([](ProofNodeData& n) { n.kappa.clear(); }));
+  EXPECT_TRUE(rejects([](ProofNodeData& n) { n.kappa[0].row = n.kappa[1].row; }));
+  EXPECT_TRUE(rejects([](ProofNodeData& n) { n.kind = ProofNodeKind::kLpInfeasible; }));
+  EXPECT_TRUE(rejects([](ProofNodeData& n) { n.neuron = 7; }));
+
+  // A pinned leaf that needs its Farkas vector over the extra rows.
+  RequestData r2 = load_request("pinned_farkas_m2_k2");
+  AnswerData a2 = solve(r2);
+  ASSERT_EQ(a2.verdict, Verdict::kInfeasible);
+  ASSERT_TRUE(check_answer(r2, a2).valid);
+  bool tampered = false;
+  for (auto& sc : a2.certificate.case_tree.cases)
+    for (auto& n : sc.nodes)
+      if (!tampered && n.kind == ProofNodeKind::kPinnedDirection && !n.farkas.empty()) {
+        n.farkas.back().value = n.farkas.back().value == "1" ? "2" : "1";
+        tampered = true;
+      }
+  ASSERT_TRUE(tampered) << "no pinned leaf with a Farkas vector";
+  EXPECT_FALSE(check_answer(r2, a2).valid);
 }
 
 TEST(Tamper, HugeExponentsAreNotRead) {
