@@ -73,7 +73,8 @@ REPO_ROOT = BENCH_DIR.parent
 DEFAULT_SHARED_DIR = Path("/work/shared/instances")
 
 # (n, d, m, k): number of samples, input dim, hidden width, output dim.
-DEFAULT_GRID = [(6, 1, 2, 1), (12, 2, 2, 1), (20, 2, 2, 1), (40, 2, 3, 1), (20, 2, 3, 1)]
+DEFAULT_GRID = [(6, 1, 2, 1), (12, 2, 2, 1), (20, 2, 2, 1), (20, 2, 3, 1), (40, 2, 3, 1),
+                (8, 2, 2, 2), (12, 2, 2, 2)]
 QUICK_GRID = [(6, 1, 2, 1), (12, 2, 2, 1)]
 QUICK_TIME_LIMIT = 10.0
 DEFAULT_TIME_LIMIT = 60.0
@@ -416,6 +417,7 @@ class Outcome:
     detail: str = ""        # reason / error text, for the notes
     nodes: Optional[int] = None       # relufit search nodes
     problem: Optional[str] = None     # a wrong answer detected here (bad network)
+    peak_rss_mb: Optional[float] = None  # relufit-server's peak resident memory for this run
 
 
 def _format_limit(seconds: float) -> str:
@@ -501,8 +503,28 @@ def relufit_solve(client: Path, address: str, request_path: Path, limit: float,
     return Outcome(status, seconds, reason, nodes), response
 
 
+def reset_peak_rss(pid: int) -> None:
+    """Resets the process's peak RSS (VmHWM) to its current RSS (Linux >= 4.0)."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def peak_rss_mb(pid: int) -> Optional[float]:
+    """VmHWM of the process in MiB, or None when unreadable."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def run_relufit(inst: Instance, limit: float, grace: float, log: Path,
-                client: Path, address: str, response_dir: Path) -> Outcome:
+                client: Path, address: str, response_dir: Path,
+                server_pid: Optional[int] = None) -> Outcome:
     """Solves through the server, then re-checks a decided answer (untimed).
 
     The response is saved as response_dir/NAME.json. A FEASIBLE network is
@@ -510,7 +532,13 @@ def run_relufit(inst: Instance, limit: float, grace: float, log: Path,
     re-verified from the saved file by `relufit verify` (the client's local
     checker), which catches certificates lost or damaged on the way out.
     """
+    # The server's peak memory is reset before and read after the solve, so
+    # with --jobs 1 it is this instance's peak (the server's baseline included).
+    if server_pid is not None:
+        reset_peak_rss(server_pid)
     outcome, response = relufit_solve(client, address, inst.json_path, limit, limit + grace, log)
+    if server_pid is not None:
+        outcome.peak_rss_mb = peak_rss_mb(server_pid)
     if response is None:
         return outcome
     response_path = response_dir / f"{inst.name}.json"
@@ -533,6 +561,16 @@ def run_relufit(inst: Instance, limit: float, grace: float, log: Path,
                             f"(exit {rc}): {message[:300]}")
     outcome.problem = "; ".join(problems) or None
     return outcome
+
+
+def export_smtlib(instances: list, client: Path, address: str, log_dir: Path) -> None:
+    """Overwrites each instance's .smt2 with relufit's own export of it."""
+    for inst in instances:
+        cmd = [str(client), "--server", address, "export", str(inst.json_path),
+               "--format", "smt2", "-o", str(inst.smt_path)]
+        rc, _, stderr, _ = _run(cmd, 60.0, log_dir / f"{inst.name}.export.log")
+        if rc != 0:
+            raise RuntimeError(f"relufit export failed for {inst.name}: {stderr.strip()[:300]}")
 
 
 def free_port() -> int:
@@ -568,8 +606,11 @@ class RelufitServer:
         self._log = open(self.log_path, log_mode)
         cmd = [str(self.server_bin), "--listen", self.address, *self.extra_args]
         print(f"starting {shlex.join(cmd)} (log: {self.log_path})", file=sys.stderr)
+        # cwd: the server keeps files of its own (its job store) in its working
+        # directory; keep them in OUT rather than wherever the script was started.
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     cwd=self.work_dir)
         try:
             self._wait_ready()
         except BaseException:
@@ -702,7 +743,8 @@ def evaluate(rows: list, solvers: list, limit: float) -> None:
 def format_speedup(row: Row) -> str:
     if row.speedup is None:
         return ""
-    return (">" if row.speedup_bound else "") + f"{row.speedup:.3g}"
+    value = f"{row.speedup:.0f}" if row.speedup >= 100 else f"{row.speedup:.3g}"
+    return (">" if row.speedup_bound else "") + value
 
 
 def summary_lines(rows: list, solvers: list) -> list:
@@ -735,7 +777,7 @@ def write_csv(path: Path, rows: list, solvers: list) -> None:
         header += [f"{s}_verdict", f"{s}_seconds"]
     header += ["speedup", "speedup_is_lower_bound"]
     if "relufit" in solvers:
-        header += ["relufit_nodes", "relufit_reason"]
+        header += ["relufit_nodes", "relufit_peak_rss_mb", "relufit_reason"]
     header += ["problems"]
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
@@ -749,7 +791,8 @@ def write_csv(path: Path, rows: list, solvers: list) -> None:
                      int(r.speedup_bound) if r.speedup is not None else ""]
             if "relufit" in solvers:
                 o = r.outcomes["relufit"]
-                line += ["" if o.nodes is None else o.nodes, o.detail]
+                line += ["" if o.nodes is None else o.nodes,
+                         "" if o.peak_rss_mb is None else f"{o.peak_rss_mb:.1f}", o.detail]
             line += ["; ".join(r.problems)]
             writer.writerow(line)
 
@@ -761,11 +804,12 @@ def write_markdown(path: Path, rows: list, solvers: list, meta: dict,
     out += ["", "Verdicts: feasible / infeasible; unknown = gave up; timeout = hit the limit;",
             "error = crashed or unreadable output. Seconds are wall time of the whole",
             "invocation. Speed-up = (faster deciding peer's time) / (relufit's time);",
-            "'>x' = no peer decided, x = limit / relufit's time.", ""]
+            "'>x' = no peer decided, x = limit / relufit's time. relufit MiB = the",
+            "server's peak resident memory during that solve (reset before each run).", ""]
     header = ["instance", "class", "n", "d", "m", "k", "expected"]
     for s in solvers:
         header += [s, "s"]
-    header += ["speed-up"] if "relufit" in solvers else []
+    header += ["speed-up", "relufit MiB"] if "relufit" in solvers else []
     out.append("| " + " | ".join(header) + " |")
     out.append("|" + "|".join("---" if h in ("instance", "class", "expected") or h in solvers
                               else "--:" for h in header) + "|")
@@ -776,7 +820,9 @@ def write_markdown(path: Path, rows: list, solvers: list, meta: dict,
         for s in solvers:
             o = r.outcomes[s]
             cells += [o.status, f"{o.seconds:.2f}"]
-        cells += [format_speedup(r)] if "relufit" in solvers else []
+        if "relufit" in solvers:
+            rss = r.outcomes["relufit"].peak_rss_mb
+            cells += [format_speedup(r), "" if rss is None else f"{rss:.0f}"]
         out.append("| " + " | ".join(cells) + " |")
     out += ["", "## Summary", ""] + summary
     out += ["", "## Problems", ""]
@@ -968,6 +1014,8 @@ def main(argv: list) -> int:
             shutil.copyfile(inst.source, inst.json_path)
         else:
             write_json(inst.json_path, inst.problem.to_request())
+        # The bench's own encoding; replaced by relufit's export below when the
+        # relufit binaries take part, so the peers run what relufit exports.
         inst.smt_path.write_text(smtlib_encoding(inst.problem, inst.name))
     print(f"wrote {len(instances)} instances to {inst_dir}", file=sys.stderr)
     if args.generate_only:
@@ -983,8 +1031,9 @@ def main(argv: list) -> int:
         print("self-test " + ("passed" if ok else "FAILED"), file=sys.stderr)
         return 0 if ok else 1
 
-    server_bin = args.build_dir / "bin" / "relufit-server"
-    client_bin = args.build_dir / "bin" / "relufit"
+    build_dir = args.build_dir.resolve()  # absolute: the server runs in OUT
+    server_bin = build_dir / "bin" / "relufit-server"
+    client_bin = build_dir / "bin" / "relufit"
     if "relufit" in args.solvers:
         absent = [str(p) for p in (server_bin, client_bin) if not os.access(p, os.X_OK)]
         if absent:
@@ -1016,12 +1065,12 @@ def main(argv: list) -> int:
         else:
             address = server.ensure_running(f"before {inst.name}")
             o = run_relufit(inst, args.time_limit, args.grace, log, client_bin, address,
-                            response_dir)
+                            response_dir, server.proc.pid)
             if o.status == ERROR and not server.alive():
                 # The server went away during the run: restart it and retry once.
                 address = server.ensure_running(f"while solving {inst.name}")
                 o = run_relufit(inst, args.time_limit, args.grace, log, client_bin, address,
-                                response_dir)
+                                response_dir, server.proc.pid)
         with lock:
             outcomes[(inst.name, solver)] = o
             done[0] += 1
@@ -1045,6 +1094,9 @@ def main(argv: list) -> int:
             server = RelufitServer(server_bin, client_bin, out_dir,
                                    shlex.split(args.server_args))
             with server as srv:
+                if any(solver in PEERS for solver in args.solvers):
+                    export_smtlib(instances, client_bin, srv.address, log_dir)
+                    meta["SMT-LIB input of the peers"] = "`relufit export --format smt2`"
                 run_all(srv)
                 server_exits = srv.exits
         else:
