@@ -259,6 +259,19 @@ relufit::v1::Job follow(relufit::v1::ReluFitService::Stub& stub, const std::stri
   return last;
 }
 
+// The job with its submitted request (for the sample count of summaries).
+relufit::v1::Job get_job_with_request(relufit::v1::ReluFitService::Stub& stub, const std::string& id) {
+  grpc::ClientContext ctx;
+  prepare(ctx);
+  relufit::v1::GetJobRequest req;
+  req.set_job_id(id);
+  req.set_include_request(true);
+  relufit::v1::Job job;
+  grpc::Status st = stub.GetJob(&ctx, req, &job);
+  if (!st.ok()) throw Failure{status_text(st)};
+  return job;
+}
+
 // Prints a finished job: its result (human or JSON), or why it has none.
 void print_job_result(const relufit::v1::Job& job, int num_samples, bool json) {
   if (job.state() != relufit::v1::JOB_STATE_DONE)
@@ -390,7 +403,7 @@ int main(int argc, char** argv) {
       if (!json && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO)) {
         // On a terminal the solve runs as a job so long work shows progress.
         grpc::ClientContext sctx;
-  prepare(sctx);
+        prepare(sctx);
         relufit::v1::SubmitJobRequest sreq;
         *sreq.mutable_request() = req;
         relufit::v1::SubmitJobResponse sresp;
@@ -401,7 +414,7 @@ int main(int argc, char** argv) {
         return 0;
       }
       grpc::ClientContext ctx;
-  prepare(ctx);
+      prepare(ctx);
       relufit::v1::SolveResponse resp;
       grpc::Status st = stub->Solve(&ctx, req, &resp);
       if (!st.ok()) throw Failure{status_text(st)};
@@ -421,7 +434,7 @@ int main(int argc, char** argv) {
       if (node_limit > 0) r.mutable_options()->set_node_limit(node_limit);
       auto stub = connect(server);
       grpc::ClientContext ctx;
-  prepare(ctx);
+      prepare(ctx);
       relufit::v1::SubmitJobResponse resp;
       grpc::Status st = stub->SubmitJob(&ctx, sreq, &resp);
       if (!st.ok()) throw Failure{status_text(st)};
@@ -432,21 +445,14 @@ int main(int argc, char** argv) {
       auto stub = connect(server);
       relufit::v1::Job job = follow(*stub, job_id, watch_json ? nullptr : &std::cout,
                                     isatty(STDOUT_FILENO) != 0);
-      grpc::ClientContext ctx;
-  prepare(ctx);
-      relufit::v1::GetJobRequest greq;
-      greq.set_job_id(job_id);
-      greq.set_include_request(true);
-      relufit::v1::Job full;
-      grpc::Status st = stub->GetJob(&ctx, greq, &full);
-      if (!st.ok()) throw Failure{status_text(st)};
-      print_job_result(job, full.request().dataset().samples_size(), watch_json);
+      print_job_result(job, get_job_with_request(*stub, job_id).request().dataset().samples_size(),
+                       watch_json);
       return 0;
     }
     if (*cancel) {
       auto stub = connect(server);
       grpc::ClientContext ctx;
-  prepare(ctx);
+      prepare(ctx);
       relufit::v1::CancelJobRequest creq;
       creq.set_job_id(job_id);
       relufit::v1::Job job;
@@ -458,14 +464,7 @@ int main(int argc, char** argv) {
     }
     if (*result) {
       auto stub = connect(server);
-      grpc::ClientContext ctx;
-  prepare(ctx);
-      relufit::v1::GetJobRequest greq;
-      greq.set_job_id(job_id);
-      greq.set_include_request(true);
-      relufit::v1::Job job;
-      grpc::Status st = stub->GetJob(&ctx, greq, &job);
-      if (!st.ok()) throw Failure{status_text(st)};
+      relufit::v1::Job job = get_job_with_request(*stub, job_id);
       print_job_result(job, job.request().dataset().samples_size(), result_json);
       return 0;
     }
@@ -484,7 +483,7 @@ int main(int argc, char** argv) {
                 << "VERDICT" << "PROGRESS\n";
       while (true) {
         grpc::ClientContext ctx;
-  prepare(ctx);
+        prepare(ctx);
         relufit::v1::ListJobsResponse resp;
         grpc::Status st = stub->ListJobs(&ctx, lreq, &resp);
         if (!st.ok()) throw Failure{status_text(st)};
@@ -514,7 +513,7 @@ int main(int argc, char** argv) {
         throw Failure{"cannot reach relufit-server at " + server};
       auto stub = relufit::v1::ReluFitService::NewStub(channel);
       grpc::ClientContext ctx;
-  prepare(ctx);
+      prepare(ctx);
       relufit::v1::ExportResponse out;
       grpc::Status st = stub->Export(&ctx, er, &out);
       if (!st.ok()) throw Failure{status_text(st)};
@@ -539,7 +538,7 @@ int main(int argc, char** argv) {
       if (remote) {
         auto stub = relufit::v1::ReluFitService::NewStub(make_channel(server));
         grpc::ClientContext ctx;
-  prepare(ctx);
+        prepare(ctx);
         ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
         relufit::v1::VerifyResponse out;
         grpc::Status st = stub->Verify(&ctx, vr, &out);
