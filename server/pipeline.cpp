@@ -11,9 +11,11 @@
 
 namespace relufit {
 
-ValidationError validate_request(const v1::SolveRequest& request, const ServiceOptions& options) {
-  Problem problem;
-  ValidationError e = build_problem(request_from_proto(request), options.limits, &problem);
+ValidationError validate_request(const v1::SolveRequest& request, const ServiceOptions& options,
+                                 Problem* problem) {
+  Problem local;
+  ValidationError e =
+      build_problem(request_from_proto(request), options.limits, problem ? problem : &local);
   if (!e.ok()) return e;
   const auto& opts = request.options();
   if (opts.time_limit_seconds() < 0 || !std::isfinite(opts.time_limit_seconds()))
@@ -26,10 +28,9 @@ ValidationError validate_request(const v1::SolveRequest& request, const ServiceO
 
 ValidationError run_pipeline(const v1::SolveRequest& request, const ServiceOptions& options,
                              const PipelineControl& control, v1::SolveResponse* response) {
-  if (auto e = validate_request(request, options); !e.ok()) return e;
-  const RequestData data = request_from_proto(request);
   Problem problem;
-  build_problem(data, options.limits, &problem);
+  if (auto e = validate_request(request, options, &problem); !e.ok()) return e;
+  const RequestData data = request_from_proto(request);
 
   const auto& opts = request.options();
   double limit = opts.time_limit_seconds() > 0 ? opts.time_limit_seconds()

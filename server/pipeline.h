@@ -34,7 +34,9 @@ struct PipelineControl {
 ValidationError run_pipeline(const v1::SolveRequest& request, const ServiceOptions& options,
                              const PipelineControl& control, v1::SolveResponse* response);
 
-// Only the validation step (used before a job is accepted).
-ValidationError validate_request(const v1::SolveRequest& request, const ServiceOptions& options);
+// Only the validation step (used before a job is accepted); fills *problem
+// when given, so the pipeline parses the numbers once.
+ValidationError validate_request(const v1::SolveRequest& request, const ServiceOptions& options,
+                                 Problem* problem = nullptr);
 
 }  // namespace relufit
