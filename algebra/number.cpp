@@ -152,4 +152,9 @@ std::string rational_to_decimal(const mpq_class& value, unsigned significant) {
   return (value < 0 ? "-" : "") + out;
 }
 
+std::string render_decimal(const std::string& exact, unsigned significant) {
+  auto v = parse_exact_number(exact, nullptr);
+  return v ? rational_to_decimal(*v, significant) : exact;
+}
+
 }  // namespace relufit

@@ -29,4 +29,8 @@ std::string rational_to_string(const mpq_class& value);
 // (round half away from zero), e.g. "0.333333", "-12.5", "1.25e-40".
 std::string rational_to_decimal(const mpq_class& value, unsigned significant);
 
+// The decimal rendering of an exact number string (as in answers); the
+// text itself when it is not a number.
+std::string render_decimal(const std::string& exact, unsigned significant);
+
 }  // namespace relufit

@@ -299,7 +299,7 @@ class PatternSearch {
         r.rhs = key[s] == '1' ? 1 : 0;
         rows.push_back(std::move(r));
       }
-      LpResult res = solve_lp_feasibility(rows, dz_, &lp_);
+      LpResult res = solve_lp_feasibility(rows, dz_, nullptr);
       ++stats_->lps_solved;
       if (!res.feasible) farkas = std::move(res.farkas);
     }
@@ -403,7 +403,7 @@ class PatternSearch {
       const auto first_new = cs.rows.end() - static_cast<long>(cs.signs.rows_per_sample());
       std::vector<LpRow> fresh(first_new, cs.rows.end());
       if (!point_satisfies(fresh, f.point)) {
-        LpResult res = solve_lp_feasibility(cs.rows, cs.signs.num_vars(dz_, p_.output_bias), &lp_);
+        LpResult res = solve_lp_feasibility(cs.rows, cs.signs.num_vars(dz_, p_.output_bias), nullptr);
         ++stats_->lps_solved;
         if (!res.feasible) {
           node.kind = ProofNodeKind::kLpInfeasible;
@@ -566,7 +566,7 @@ class PatternSearch {
             rows.push_back(std::move(eq));
           }
         }
-        LpResult res = solve_lp_feasibility(rows, nv, &lp_);
+        LpResult res = solve_lp_feasibility(rows, nv, nullptr);
         ++stats_->lps_solved;
         if (!res.feasible) {
           node->farkas = sparse(res.farkas);
@@ -849,7 +849,7 @@ class PatternSearch {
         rows.push_back(std::move(g));
       }
     }
-    LpResult res = solve_lp_feasibility(rows, nv, &lp_);
+    LpResult res = solve_lp_feasibility(rows, nv, nullptr);
     ++stats_->lps_solved;
     if (!res.feasible) return false;
     return accept(a, res.point, m_ * dz_);
@@ -882,7 +882,6 @@ class PatternSearch {
   std::vector<std::vector<mpq_class>> xt_;
   std::vector<std::vector<mpq_class>> solution_a_, solution_w_;
   std::vector<mpq_class> solution_b_, solution_c_;
-  LpCounters lp_;
   std::string stop_reason_;
   std::chrono::steady_clock::time_point last_progress_;
 };

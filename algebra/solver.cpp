@@ -35,11 +35,6 @@ std::string activation_of(const std::vector<std::vector<mpq_class>>& w,
 
 }  // namespace
 
-std::string render_decimal(const std::string& exact, unsigned digits) {
-  auto v = parse_exact_number(exact, nullptr);
-  return v ? rational_to_decimal(*v, digits) : exact;
-}
-
 AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
   const auto start = std::chrono::steady_clock::now();
   AnswerData answer;

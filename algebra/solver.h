@@ -18,7 +18,4 @@ struct SolveSettings {
 // unsupported cases give Verdict::kUnknown with a reason.
 AnswerData solve_problem(const Problem& problem, const SolveSettings& settings);
 
-// Decimal rendering used in answers, exposed for the server and client.
-std::string render_decimal(const std::string& exact, unsigned digits);
-
 }  // namespace relufit

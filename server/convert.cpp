@@ -2,7 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include "algebra/solver.h"
+#include "algebra/number.h"
 
 namespace relufit {
 namespace {
