@@ -3,6 +3,8 @@
 #include <flint/fmpq.h>
 #include <flint/fmpz.h>
 
+#include "algebra/checker_qqbar.h"
+
 #include <cctype>
 #include <memory>
 #include <optional>
@@ -168,10 +170,125 @@ std::optional<std::string> read_request(const RequestData& r, Data* out) {
   return std::nullopt;
 }
 
+// A real algebraic number of the checker's own bridge, owned.
+class AN {
+ public:
+  explicit AN(rfc_num* v) : v_(v) {}
+  explicit AN(Q q) : v_(rfc_from_fmpq(q.get())) {}
+  AN(const AN&) = delete;
+  AN& operator=(const AN&) = delete;
+  AN(AN&& o) noexcept : v_(o.v_) { o.v_ = nullptr; }
+  ~AN() { rfc_free(v_); }
+  rfc_num* get() const { return v_; }
+
+ private:
+  rfc_num* v_;
+};
+
+bool is_root_text(const std::string& s) { return s.rfind("root(", 0) == 0; }
+
+// A weight as an algebraic number: the API's rationals or root(...) texts.
+std::optional<AN> read_algebraic(const std::string& s, std::string* error) {
+  if (is_root_text(s)) {
+    char err[200] = {0};
+    rfc_num* v = rfc_from_root_text(s.c_str(), err, sizeof err);
+    if (!v) {
+      *error = std::string("bad algebraic number \"") + s + "\": " + err;
+      return std::nullopt;
+    }
+    return AN(v);
+  }
+  auto q = parse(s);
+  if (!q) {
+    *error = "not an exact number \"" + s + "\"";
+    return std::nullopt;
+  }
+  return AN(*q);
+}
+
+bool network_has_algebraic(const NetworkData& net) {
+  for (const auto& nd : net.neurons) {
+    for (const auto& s : nd.input_weights) if (is_root_text(s)) return true;
+    for (const auto& s : nd.output_weights) if (is_root_text(s)) return true;
+    if (is_root_text(nd.bias)) return true;
+  }
+  for (const auto& s : net.output_bias) if (is_root_text(s)) return true;
+  return false;
+}
+
+// The same evaluation as check_network, in exact real algebraic arithmetic:
+// every algebraic weight is rebuilt from its minimal polynomial and
+// isolating interval (which must isolate exactly one real root).
+CheckResult check_network_algebraic(const Data& data, const NetworkData& net) {
+  for (size_t j = 0; j < data.m; ++j) {
+    const NeuronData& nd = net.neurons[j];
+    if (nd.input_weights.size() != data.d || nd.output_weights.size() != data.k)
+      return fail("neuron " + std::to_string(j) + ": wrong number of weights");
+    if (!data.hb && !nd.bias.empty())
+      return fail("neuron " + std::to_string(j) + ": has a bias but the architecture has none");
+  }
+  if (net.output_bias.size() != (data.ob ? data.k : 0))
+    return fail("output bias has the wrong number of entries");
+  std::vector<std::vector<AN>> w(data.m), a(data.m);
+  std::vector<AN> b, c;
+  std::string error;
+  size_t irrational = 0;
+  auto read = [&](const std::string& s, const std::string& what, std::vector<AN>* dest) {
+    auto v = read_algebraic(s, &error);
+    if (!v) {
+      error = what + ": " + error;
+      return false;
+    }
+    irrational += is_root_text(s);
+    dest->push_back(std::move(*v));
+    return true;
+  };
+  for (size_t j = 0; j < data.m; ++j) {
+    const NeuronData& nd = net.neurons[j];
+    const std::string where = "neuron " + std::to_string(j);
+    for (size_t t = 0; t < data.d; ++t)
+      if (!read(nd.input_weights[t], where + " input weight", &w[j])) return fail(error);
+    for (size_t o = 0; o < data.k; ++o)
+      if (!read(nd.output_weights[o], where + " output weight", &a[j])) return fail(error);
+    if (!read(data.hb ? nd.bias : std::string("0"), where + " bias", &b)) return fail(error);
+  }
+  for (size_t o = 0; o < data.k; ++o)
+    if (!read(data.ob ? net.output_bias[o] : std::string("0"), "output bias", &c)) return fail(error);
+  const AN one{Q(1)};
+  for (size_t i = 0; i < data.n; ++i) {
+    std::vector<AN> out;
+    for (size_t o = 0; o < data.k; ++o) {
+      out.emplace_back(Q(0));
+      rfc_addmul(out.back().get(), c[o].get(), one.get());
+    }
+    for (size_t j = 0; j < data.m; ++j) {
+      AN pre{Q(0)};
+      rfc_addmul(pre.get(), b[j].get(), one.get());
+      for (size_t t = 0; t < data.d; ++t) {
+        AN xv{data.x[i][t]};
+        rfc_addmul(pre.get(), w[j][t].get(), xv.get());
+      }
+      if (rfc_sgn(pre.get()) <= 0) continue;
+      for (size_t o = 0; o < data.k; ++o) rfc_addmul(out[o].get(), a[j][o].get(), pre.get());
+    }
+    for (size_t o = 0; o < data.k; ++o) {
+      Q label = data.y[i][o];
+      if (!rfc_equal_fmpq(out[o].get(), label.get()))
+        return fail("network output differs from the label at sample " + std::to_string(i) +
+                    ", output " + std::to_string(o) + " (exact algebraic evaluation)");
+    }
+  }
+  return pass("network of width " + std::to_string(data.m) + " with " + std::to_string(irrational) +
+              " irrational algebraic weights fits all " + std::to_string(data.n) +
+              " samples exactly (each weight rebuilt from its minimal polynomial and isolating "
+              "interval)");
+}
+
 CheckResult check_network(const Data& data, const NetworkData& net) {
   if (net.neurons.size() != data.m)
     return fail("network has " + std::to_string(net.neurons.size()) + " neurons, architecture " +
                 std::to_string(data.m));
+  if (network_has_algebraic(net)) return check_network_algebraic(data, net);
   std::vector<std::vector<Q>> w(data.m), a(data.m);
   std::vector<Q> b(data.m), c(data.k);
   auto read = [](const std::string& s, const std::string& what, Q* dest) -> std::optional<std::string> {

@@ -1,5 +1,7 @@
 #include "algebra/number.h"
 
+#include "algebra/algebraic.h"
+
 #include <cctype>
 
 namespace relufit {
@@ -153,8 +155,48 @@ std::string rational_to_decimal(const mpq_class& value, unsigned significant) {
 }
 
 std::string render_decimal(const std::string& exact, unsigned significant) {
+  if (is_algebraic_text(exact)) {
+    std::string d = algebraic_decimal(exact, significant);
+    return d.empty() ? exact : d;
+  }
   auto v = parse_exact_number(exact, nullptr);
   return v ? rational_to_decimal(*v, significant) : exact;
+}
+
+std::optional<AlgebraicParts> split_algebraic_text(const std::string& text) {
+  if (text.rfind("root(", 0) != 0 || text.back() != ')') return std::nullopt;
+  const std::string body = text.substr(5, text.size() - 6);
+  const size_t semi = body.find(';');
+  if (semi == std::string::npos) return std::nullopt;
+  AlgebraicParts parts;
+  size_t start = 0;
+  const std::string coeffs = body.substr(0, semi);
+  while (true) {
+    const size_t comma = coeffs.find(',', start);
+    parts.min_poly.push_back(coeffs.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  const std::string interval = body.substr(semi + 1);
+  const size_t comma = interval.find(',');
+  if (comma == std::string::npos) return std::nullopt;
+  parts.lower = interval.substr(0, comma);
+  parts.upper = interval.substr(comma + 1);
+  return parts;
+}
+
+std::string join_algebraic_text(const AlgebraicParts& parts) {
+  auto clean = [](const std::string& s) {
+    return !s.empty() && s.find_first_not_of("0123456789+-/") == std::string::npos;
+  };
+  bool ok = !parts.min_poly.empty() && clean(parts.lower) && clean(parts.upper);
+  std::string out = "root(";
+  for (size_t i = 0; i < parts.min_poly.size(); ++i) {
+    ok = ok && clean(parts.min_poly[i]);
+    out += (i ? "," : "") + parts.min_poly[i];
+  }
+  if (!ok) return "root(?)";
+  return out + ";" + parts.lower + "," + parts.upper + ")";
 }
 
 }  // namespace relufit

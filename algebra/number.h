@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace relufit {
 
@@ -29,8 +30,25 @@ std::string rational_to_string(const mpq_class& value);
 // (round half away from zero), e.g. "0.333333", "-12.5", "1.25e-40".
 std::string rational_to_decimal(const mpq_class& value, unsigned significant);
 
-// The decimal rendering of an exact number string (as in answers); the
-// text itself when it is not a number.
+// The decimal rendering of an exact number string (as in answers: "p/q" or
+// an algebraic "root(...)" text); the text itself when it is not a number.
 std::string render_decimal(const std::string& exact, unsigned significant);
+
+// The text form of a real algebraic number inside relufit (answers, the
+// checker, the command line): "root(c0,c1,...,cd;lo,hi)", the unique real
+// root in [lo, hi] of c0 + c1 t + ... + cd t^d. The API carries the parts
+// as proto AlgebraicNumber {min_poly, lower, upper}.
+struct AlgebraicParts {
+  std::vector<std::string> min_poly;  // constant term first
+  std::string lower, upper;
+};
+
+// Splits a "root(...)" text into its parts; nullopt when it is not one.
+std::optional<AlgebraicParts> split_algebraic_text(const std::string& text);
+
+// Joins parts into the text form. A part with characters other than digits,
+// sign and '/' yields "root(?)", which the checker rejects, so that a
+// crafted part cannot smuggle separators into the text.
+std::string join_algebraic_text(const AlgebraicParts& parts);
 
 }  // namespace relufit

@@ -1,5 +1,7 @@
 #include "algebra/search.h"
 
+#include "algebra/algebraic.h"
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -123,6 +125,7 @@ struct CaseState {
   std::vector<ProofNodeData> nodes;
   bool finished = false;
   std::string undecided;          // first complete pattern no proof or fit was found for
+  std::string undecided_step;     // where the algebraic step stopped on it
 };
 
 class PatternSearch {
@@ -163,6 +166,7 @@ class PatternSearch {
         Status st = advance(cs, slice);
         if (st == Status::kFound) {
           out.verdict = Verdict::kFeasible;
+          out.algebraic = std::move(algebraic_fit_);
           out.a = solution_a_;
           out.w = solution_w_;
           out.b = solution_b_;
@@ -189,7 +193,7 @@ class PatternSearch {
       out.verdict = Verdict::kUnknown;
       out.reason = "no fit and no proof for " + cs.undecided +
                    ": its linear relaxation is feasible, no rational output weights fit, and "
-                   "exact algebraic solving is not implemented yet";
+                   "the algebraic step found no fit (" + cs.undecided_step + ")";
       return out;
     }
     out.verdict = Verdict::kInfeasible;
@@ -230,6 +234,7 @@ class PatternSearch {
     cs.rows.clear();
     cs.nodes.clear();
     cs.undecided.clear();
+    cs.undecided_step.clear();
     Frame root;
     root.point.assign(cs.signs.num_vars(dz_, p_.output_bias), mpq_class(0));
     cs.stack.push_back(std::move(root));
@@ -418,9 +423,14 @@ class PatternSearch {
     if (f.depth == p_.num_samples()) {
       if (recover_weights(cs, f.point)) return Status::kFound;
       if (prove_pinned(cs, &cs.nodes.back())) return Status::kExhausted;
+      std::string step;
+      if (algebraic_weights(cs, &step)) return Status::kFound;
       // The relaxation holds but no fit was found: no proof for this
       // pattern, so the verdict can at best be UNKNOWN.
-      if (cs.undecided.empty()) cs.undecided = describe(cs);
+      if (cs.undecided.empty()) {
+        cs.undecided = describe(cs);
+        cs.undecided_step = step;
+      }
       cs.nodes.back().kind = ProofNodeKind::kUnspecified;
       return Status::kExhausted;
     }
@@ -687,6 +697,45 @@ class PatternSearch {
     return false;
   }
 
+  // DESIGN.md 2.6 c, at a complete pattern where no rational output weights
+  // were found: float guides from alternating least squares, then the exact
+  // algebraic step (algebra/algebraic.h). On failure *step says why.
+  bool algebraic_weights(const CaseState& cs, std::string* step) {
+    const SignCase& sc = cs.signs;
+    if (sc.blocks.empty()) {
+      *step = "no free output weights";
+      return false;
+    }
+    PatternSystem ps;
+    ps.m = m_;
+    ps.k = k_;
+    ps.dz = dz_;
+    ps.output_bias = p_.output_bias;
+    ps.xt = xt_;
+    ps.y = p_.y;
+    ps.act.assign(p_.num_samples(), std::string());
+    for (size_t s = 0; s < cs.path.size(); ++s) ps.act[order(cs)[s]] = cs.path[s];
+    ps.tau = sc.tau;
+    ps.lead = sc.lead;
+    ps.blocks = sc.blocks;
+    *step = "alternating least squares found no float solution of the pattern";
+    // Starts: every free output weight at +-1, 1/2 and 2 (with the case's sign).
+    for (double start : {1.0, 0.5, 2.0, 0.25, 4.0}) {
+      std::vector<double> r(sc.blocks.size());
+      for (size_t b = 0; b < sc.blocks.size(); ++b)
+        r[b] = sc.sign(sc.blocks[b].first, sc.blocks[b].second) * start;
+      std::vector<double> zc;
+      std::vector<bool> fixed(sc.blocks.size(), false);
+      if (!alternating_least_squares(cs, fixed, &r, &zc)) continue;
+      auto fit = fit_algebraic(ps, r, zc, step);
+      ++stats_->lps_solved;
+      if (!fit) continue;
+      algebraic_fit_ = std::move(*fit);
+      return true;
+    }
+    return false;
+  }
+
   // The fraction with the smallest denominator (up to 10^4) within 1e-9 of
   // v, else the closest one with denominator at most 12: where v is pinned
   // that recovers it, where it is free any simple value will do. A guide
@@ -713,7 +762,7 @@ class PatternSearch {
   // and the free output weights r in turn. Returns whether it converged to
   // a near-exact fit; *r holds the final output weights.
   bool alternating_least_squares(const CaseState& cs, const std::vector<bool>& fixed,
-                                 std::vector<double>* r) const {
+                                 std::vector<double>* r, std::vector<double>* zc = nullptr) const {
     const SignCase& sc = cs.signs;
     const size_t n = cs.path.size(), nz = m_ * dz_ + (p_.output_bias ? k_ : 0);
     std::vector<std::vector<double>> xt(n), y(n);
@@ -794,6 +843,7 @@ class PatternSearch {
       }
       if (residual < 1e-20) break;
     }
+    if (zc) *zc = v;
     return residual < 1e-10;
   }
 
@@ -881,6 +931,7 @@ class PatternSearch {
   std::vector<std::unordered_map<std::string, std::vector<mpq_class>>> memos_;
   std::vector<std::vector<mpq_class>> xt_;
   std::vector<std::vector<mpq_class>> solution_a_, solution_w_;
+  std::optional<AlgebraicFit> algebraic_fit_;
   std::vector<mpq_class> solution_b_, solution_c_;
   std::string stop_reason_;
   std::chrono::steady_clock::time_point last_progress_;

@@ -20,9 +20,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "algebra/algebraic.h"
 #include "algebra/answer.h"
 #include "algebra/problem.h"
 
@@ -44,6 +46,9 @@ struct SearchOutcome {
   std::vector<std::vector<mpq_class>> w;    // m x d
   std::vector<mpq_class> b;                 // m (zeros without hidden bias)
   CaseTreeData proof;                       // for kInfeasible
+  // For kFeasible when some weight is irrational: all weights as exact texts
+  // (a, w|b blocks, c); then a, c, w, b above are not set.
+  std::optional<AlgebraicFit> algebraic;
 };
 
 // One sign case: the sign vector of every neuron's output weights.

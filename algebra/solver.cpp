@@ -54,7 +54,18 @@ AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
   SearchOutcome out = search_patterns(p, settings.control, &answer.stats);
   answer.verdict = out.verdict;
   answer.reason = out.reason;
-  if (out.verdict == Verdict::kFeasible) {
+  if (out.verdict == Verdict::kFeasible && out.algebraic) {
+    const AlgebraicFit& fit = *out.algebraic;
+    for (uint32_t j = 0; j < p.hidden_width; ++j) {
+      NeuronData neuron;
+      neuron.input_weights.assign(fit.z[j].begin(), fit.z[j].begin() + p.input_dim);
+      if (p.hidden_bias) neuron.bias = fit.z[j][p.input_dim];
+      neuron.output_weights = fit.a[j];
+      answer.network.neurons.push_back(std::move(neuron));
+    }
+    answer.network.output_bias = fit.c;
+    answer.network.activation = fit.activation;
+  } else if (out.verdict == Verdict::kFeasible) {
     for (uint32_t j = 0; j < p.hidden_width; ++j) {
       NeuronData neuron;
       for (const auto& v : out.w[j]) neuron.input_weights.push_back(rational_to_string(v));

@@ -137,6 +137,24 @@ const char* verdict_word(relufit::v1::Verdict v) {
   }
 }
 
+// A weight for people: "p/q (decimal)", or for an irrational weight its
+// minimal polynomial and isolating interval, then the decimal.
+std::string show(const relufit::v1::ExactNumber& n) {
+  if (!n.has_algebraic()) return n.rational() + "  (" + n.decimal() + ")";
+  const auto& a = n.algebraic();
+  std::string poly;
+  for (int i = a.min_poly_size() - 1; i >= 0; --i) {
+    const std::string& c = a.min_poly(i);
+    if (c == "0") continue;
+    std::string term = c;
+    if (i > 0 && (c == "1" || c == "-1")) term = c == "1" ? "" : "-";
+    if (i > 0) term += i == 1 ? "t" : "t^" + std::to_string(i);
+    if (!poly.empty()) poly += term[0] == '-' ? " - " + term.substr(1) : " + " + term;
+    else poly = term;
+  }
+  return n.decimal() + "  (the root of " + poly + " in [" + a.lower() + ", " + a.upper() + "])";
+}
+
 void print_human(int num_samples, const relufit::v1::SolveResponse& r) {
   std::cout << "verdict: " << verdict_word(r.verdict()) << "\n";
   if (!r.reason().empty()) std::cout << "reason: " << r.reason() << "\n";
@@ -146,13 +164,13 @@ void print_human(int num_samples, const relufit::v1::SolveResponse& r) {
       const auto& n = net.neurons(j);
       std::cout << "neuron " << j << ":\n";
       for (int t = 0; t < n.input_weights_size(); ++t)
-        std::cout << "  w[" << t << "] = " << n.input_weights(t).rational() << "  (" << n.input_weights(t).decimal() << ")\n";
-      if (n.has_bias()) std::cout << "  b    = " << n.bias().rational() << "  (" << n.bias().decimal() << ")\n";
+        std::cout << "  w[" << t << "] = " << show(n.input_weights(t)) << "\n";
+      if (n.has_bias()) std::cout << "  b    = " << show(n.bias()) << "\n";
       for (int o = 0; o < n.output_weights_size(); ++o)
-        std::cout << "  a[" << o << "] = " << n.output_weights(o).rational() << "  (" << n.output_weights(o).decimal() << ")\n";
+        std::cout << "  a[" << o << "] = " << show(n.output_weights(o)) << "\n";
     }
     for (int o = 0; o < net.output_bias_size(); ++o)
-      std::cout << "output bias c[" << o << "] = " << net.output_bias(o).rational() << "  (" << net.output_bias(o).decimal() << ")\n";
+      std::cout << "output bias c[" << o << "] = " << show(net.output_bias(o)) << "\n";
     std::cout << "activation pattern (sample: neurons):";
     for (int i = 0; i < net.activation_size(); ++i) std::cout << (i % 10 == 0 ? "\n  " : " ") << i << ":" << net.activation(i);
     std::cout << "\n";

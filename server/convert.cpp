@@ -9,9 +9,26 @@ namespace {
 
 v1::ExactNumber exact(const std::string& value, unsigned digits) {
   v1::ExactNumber out;
-  out.set_rational(value);
+  if (auto parts = split_algebraic_text(value)) {
+    auto* alg = out.mutable_algebraic();
+    for (const auto& c : parts->min_poly) alg->add_min_poly(c);
+    alg->set_lower(parts->lower);
+    alg->set_upper(parts->upper);
+  } else {
+    out.set_rational(value);
+  }
   out.set_decimal(render_decimal(value, digits));
   return out;
+}
+
+// The internal text of a number: its rational, or "root(...)" (number.h).
+std::string text_of(const v1::ExactNumber& n) {
+  if (!n.has_algebraic()) return n.rational();
+  AlgebraicParts parts;
+  parts.min_poly.assign(n.algebraic().min_poly().begin(), n.algebraic().min_poly().end());
+  parts.lower = n.algebraic().lower();
+  parts.upper = n.algebraic().upper();
+  return join_algebraic_text(parts);
 }
 
 }  // namespace
@@ -111,12 +128,12 @@ AnswerData answer_from_proto(const v1::SolveResponse& r) {
   a.check_summary = r.check_summary();
   for (const auto& n : r.network().neurons()) {
     NeuronData nd;
-    for (const auto& v : n.input_weights()) nd.input_weights.push_back(v.rational());
-    if (n.has_bias()) nd.bias = n.bias().rational();
-    for (const auto& v : n.output_weights()) nd.output_weights.push_back(v.rational());
+    for (const auto& v : n.input_weights()) nd.input_weights.push_back(text_of(v));
+    if (n.has_bias()) nd.bias = text_of(n.bias());
+    for (const auto& v : n.output_weights()) nd.output_weights.push_back(text_of(v));
     a.network.neurons.push_back(std::move(nd));
   }
-  for (const auto& v : r.network().output_bias()) a.network.output_bias.push_back(v.rational());
+  for (const auto& v : r.network().output_bias()) a.network.output_bias.push_back(text_of(v));
   for (const auto& act : r.network().activation()) a.network.activation.push_back(act);
   const auto& cert = r.certificate();
   if (cert.has_conflicting_pair()) {

@@ -1,0 +1,129 @@
+// Real algebraic numbers: the solver's Alg type and text form, and the
+// checker's rebuilding of algebraic weights, including tampered ones (wrong
+// polynomial, an interval with two roots or none, non-minimal polynomials).
+#include "algebra/algebraic.h"
+
+#include <gtest/gtest.h>
+
+#include "algebra/checker.h"
+#include "algebra/number.h"
+
+namespace relufit {
+namespace {
+
+TEST(Alg, SqrtTwoHasMinimalPolynomialAndDecimalInterval) {
+  auto two = Alg(mpq_class(2));
+  auto r = Alg::guess("1.41421356237309504880168872420969807856967187537694807317667973799", 200, 4, 16);
+  ASSERT_TRUE(r.has_value());
+  // The shortest decimal interval that isolates the root.
+  EXPECT_EQ(r->text(), "root(-2,0,1;1,2)");
+  EXPECT_EQ((*r * *r - two).sign(), 0);
+  EXPECT_EQ(r->decimal(30), "1.41421356237309504880168872421");
+  auto back = Alg::from_text(r->text());
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ((*back - *r).sign(), 0);
+  // Rationals stay p/q.
+  EXPECT_EQ(Alg(mpq_class(-3, 4)).text(), "-3/4");
+  EXPECT_EQ((*r * *r).text(), "2");
+}
+
+TEST(Alg, GuessFindsAQuarticAndRejectsNoise) {
+  // 1 + sqrt 2 + sqrt 3 ~ 4.146264369941972342329135065715...: degree 4.
+  auto s = Alg::guess("4.14626436994197234232913506571557044551247712918732870123249", 180, 8, 24);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->degree(), 4);
+  // A value that is no small algebraic number.
+  EXPECT_FALSE(Alg::guess("0.12837461982736419827364198273641982736419872364198237641982736", 180, 4, 8)
+                   .has_value());
+}
+
+TEST(AlgebraicText, SplitAndJoin) {
+  auto parts = split_algebraic_text("root(-2,0,1;141/100,71/50)");
+  ASSERT_TRUE(parts.has_value());
+  EXPECT_EQ(parts->min_poly, (std::vector<std::string>{"-2", "0", "1"}));
+  EXPECT_EQ(parts->lower, "141/100");
+  EXPECT_EQ(parts->upper, "71/50");
+  EXPECT_EQ(join_algebraic_text(*parts), "root(-2,0,1;141/100,71/50)");
+  // A crafted part cannot smuggle separators in.
+  parts->min_poly = {"-2,0", "1"};
+  EXPECT_EQ(join_algebraic_text(*parts), "root(?)");
+  EXPECT_FALSE(split_algebraic_text("3/4").has_value());
+  EXPECT_EQ(render_decimal("root(-2,0,1;141/100,71/50)", 5), "1.4142");
+}
+
+// f(x) = a max(0, w x) with w = sqrt 2 and a = 1/sqrt 2 (root of 2t^2 - 1):
+// f(x) = x for x > 0 and 0 otherwise, which fits the samples below.
+RequestData identity_request() {
+  RequestData r;
+  r.input_dim = 1;
+  r.hidden_width = 1;
+  r.output_dim = 1;
+  r.hidden_bias = false;
+  r.output_bias = false;
+  r.x = {{"1"}, {"2"}, {"-1"}, {"1/3"}};
+  r.y = {{"1"}, {"2"}, {"0"}, {"1/3"}};
+  return r;
+}
+
+AnswerData network(const std::string& w, const std::string& a) {
+  AnswerData ans;
+  ans.verdict = Verdict::kFeasible;
+  NeuronData n;
+  n.input_weights = {w};
+  n.output_weights = {a};
+  ans.network.neurons = {n};
+  return ans;
+}
+
+const char* kSqrt2 = "root(-2,0,1;141/100,71/50)";
+const char* kInvSqrt2 = "root(-1,0,2;7/10,71/100)";
+
+TEST(CheckerAlgebraic, AcceptsAnExactIrrationalFit) {
+  CheckResult res = check_answer(identity_request(), network(kSqrt2, kInvSqrt2));
+  EXPECT_TRUE(res.valid) << res.message;
+  EXPECT_NE(res.message.find("2 irrational"), std::string::npos) << res.message;
+  // Mixed with rationals: w = 2, a = 1/2 is a rational fit; w = 2 sqrt 2,
+  // a = 1/(2 sqrt 2) = root of 8t^2 - 1 also fits.
+  EXPECT_TRUE(check_answer(identity_request(), network("root(-8,0,1;28/10,29/10)",
+                                                       "root(-1,0,8;35/100,36/100)")).valid);
+}
+
+TEST(CheckerAlgebraic, RejectsTamperedNumbers) {
+  const RequestData req = identity_request();
+  struct Case {
+    const char* w;
+    const char* a;
+    const char* why;  // expected in the message
+  } cases[] = {
+      // Wrong polynomial: sqrt 3 * 1/sqrt 2 != 1.
+      {"root(-3,0,1;17/10,18/10)", kInvSqrt2, "differs from the label"},
+      // The interval holds both roots of t^2 - 2.
+      {"root(-2,0,1;-2,2)", kInvSqrt2, "2 real roots"},
+      // The interval holds no root.
+      {"root(-2,0,1;1,14/10)", kInvSqrt2, "0 real roots"},
+      // The other root: -sqrt 2.
+      {"root(-2,0,1;-142/100,-141/100)", kInvSqrt2, "differs from the label"},
+      // Not minimal: (t^2 - 2)(t - 5), reducible.
+      {"root(10,-2,-5,1;141/100,71/50)", kInvSqrt2, "reducible"},
+      // Not primitive.
+      {"root(-4,0,2;141/100,71/50)", kInvSqrt2, "common factor"},
+      // Negative leading coefficient.
+      {"root(2,0,-1;141/100,71/50)", kInvSqrt2, "not positive"},
+      // Degree 1 (a rational must be p/q).
+      {"root(-2,1;1,3)", "1/2", "degree below 2"},
+      // Malformed texts.
+      {"root(-2,0,1)", kInvSqrt2, "no ';'"},
+      {"root(-2,x,1;1,2)", kInvSqrt2, "not an integer"},
+      {"root(-2,0,1;1.4,1.5)", kInvSqrt2, "not rationals"},
+      {"root(-2,0,1;2,1)", kInvSqrt2, "empty"},
+      {"root(?)", kInvSqrt2, "no ';'"},
+  };
+  for (const Case& c : cases) {
+    CheckResult res = check_answer(req, network(c.w, c.a));
+    EXPECT_FALSE(res.valid) << c.w;
+    EXPECT_NE(res.message.find(c.why), std::string::npos) << c.w << ": " << res.message;
+  }
+}
+
+}  // namespace
+}  // namespace relufit
