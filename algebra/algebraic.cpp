@@ -300,7 +300,8 @@ bool solve_square(std::vector<T> A, std::vector<T>& b, size_t n) {
 // Gauss-Newton on the normal equations; returns the final residual norm
 // (max abs), or infinity when a step could not be computed.
 template <class T>
-double gauss_newton(const Bilinear& sys, std::vector<T>* x, int iterations, double target) {
+double gauss_newton(const Bilinear& sys, std::vector<T>* x, int iterations, double target,
+                    double damping = 0) {
   std::vector<T> F, J;
   const size_t N = sys.N;
   double res = INFINITY;
@@ -318,6 +319,11 @@ double gauss_newton(const Bilinear& sys, std::vector<T>* x, int iterations, doub
         for (size_t c = 0; c < N; ++c)
           if (approx(J[r * N + c]) != 0) A[a * N + c] += J[r * N + a] * J[r * N + c];
       }
+    if (damping > 0) {
+      double trace = 0;
+      for (size_t a = 0; a < N; ++a) trace += std::fabs(approx(A[a * N + a]));
+      for (size_t a = 0; a < N; ++a) A[a * N + a] += T(damping * (1 + trace / N));
+    }
     if (!solve_square(A, g, N)) return INFINITY;
     for (size_t a = 0; a < N; ++a) (*x)[a] -= g[a];
   }
@@ -367,6 +373,12 @@ std::optional<AlgebraicFit> attempt(const PatternSystem& ps, std::vector<double>
                                     const std::vector<size_t>& priority, std::string* why) {
   Bilinear sys(ps);
   const size_t n = ps.xt.size();
+  // Polish the guide on the sample equations alone (damped Gauss-Newton:
+  // the guide may come from alternating least squares that stalled).
+  if (gauss_newton(sys, &x, 200, 1e-14, 1e-9) > 1e-8) {
+    *why = "no float solution of the pattern's equations near the guide";
+    return std::nullopt;
+  }
   // Constraints tight at the guide become equations; violated ones end it.
   for (size_t i = 0; i < n; ++i)
     for (uint32_t j = 0; j < ps.m; ++j) {

@@ -719,14 +719,24 @@ class PatternSearch {
     ps.lead = sc.lead;
     ps.blocks = sc.blocks;
     *step = "alternating least squares found no float solution of the pattern";
-    // Starts: every free output weight at +-1, 1/2 and 2 (with the case's sign).
-    for (double start : {1.0, 0.5, 2.0, 0.25, 4.0}) {
+    // Starts: every free output weight at 1, 1/2, 2, 1/4, 4 (with the case's
+    // sign), then 11 mixed starts from a fixed pseudo-random sequence: the
+    // equations of a pattern can have several real solutions, of which
+    // only some keep the pattern's signs.
+    std::mt19937 rng(12345);
+    std::uniform_real_distribution<double> mag(-2.0, 2.0);
+    for (int start = 0; start < 16; ++start) {
       std::vector<double> r(sc.blocks.size());
-      for (size_t b = 0; b < sc.blocks.size(); ++b)
-        r[b] = sc.sign(sc.blocks[b].first, sc.blocks[b].second) * start;
+      for (size_t b = 0; b < sc.blocks.size(); ++b) {
+        const double m = start < 5 ? std::ldexp(1.0, (start + 1) / 2 * (start % 2 ? -1 : 1))
+                                   : std::exp2(mag(rng));
+        r[b] = sc.sign(sc.blocks[b].first, sc.blocks[b].second) * m;
+      }
       std::vector<double> zc;
       std::vector<bool> fixed(sc.blocks.size(), false);
-      if (!alternating_least_squares(cs, fixed, &r, &zc)) continue;
+      // A stalled run still hands its point on: the algebraic step polishes it.
+      alternating_least_squares(cs, fixed, &r, &zc);
+      if (zc.empty()) continue;
       auto fit = fit_algebraic(ps, r, zc, step);
       ++stats_->lps_solved;
       if (!fit) continue;

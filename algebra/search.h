@@ -81,8 +81,10 @@ constexpr uint64_t kMaxSignCases = 100000;
 // lexicographically with '+' < '-' < '0' (m + 1 cases for one output).
 std::vector<SignCase> enumerate_sign_cases(uint32_t m, uint32_t k);
 
-// Decides a problem of any output_dim (UNKNOWN where, for several outputs,
-// a pattern's relaxation holds but no rational fit is found).
+// Decides a problem of any output_dim. For several outputs, a complete
+// pattern whose relaxation holds is tried with rational output weights, then
+// with the algebraic step (algebraic.h); where both fail and no pinned-
+// direction proof exists, the verdict is UNKNOWN naming the pattern and step.
 SearchOutcome search_patterns(const Problem& problem, const SearchControl& control,
                               SolveStats* stats);
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "algebra/checker.h"
 #include "algebra/number.h"
 
@@ -123,6 +125,67 @@ TEST(CheckerAlgebraic, RejectsTamperedNumbers) {
     EXPECT_FALSE(res.valid) << c.w;
     EXPECT_NE(res.message.find(c.why), std::string::npos) << c.w << ": " << res.message;
   }
+}
+
+}  // namespace
+}  // namespace relufit
+
+namespace relufit {
+namespace {
+
+// The algebraic step on one pattern whose only solutions are irrational:
+// width 4, two outputs, no biases (data from tests/golden/
+// irrational_pattern_m4_k2.json). On this pattern each pair of neurons active
+// together on two independent sample directions pins a sum P_j + P_j' of
+// rank-one matrices P_j = a_j w_j^T; the three rank-one conditions then put
+// P_1 on a line that det P_1 = 0 cuts in two conjugate points
+// [[+-sqrt 2, 2], [1, +-sqrt 2]]: no rational solution on this pattern.
+TEST(FitAlgebraic, FindsTheIrrationalSolutionOfAPattern) {
+  const double s = std::sqrt(2.0);
+  PatternSystem ps;
+  ps.m = 4;
+  ps.k = 2;
+  ps.dz = 2;
+  ps.output_bias = false;
+  const int xs[6][2] = {{4, 3}, {3, 4}, {-1, 2}, {-1, 1}, {1, -2}, {1, -1}};
+  const int ys[6][2] = {{-1, 3}, {1, 4}, {6, -3}, {3, -3}, {5, -4}, {2, -3}};
+  for (int i = 0; i < 6; ++i) {
+    ps.xt.push_back({mpq_class(xs[i][0]), mpq_class(xs[i][1])});
+    ps.y.push_back({mpq_class(ys[i][0]), mpq_class(ys[i][1])});
+  }
+  ps.act = {"0110", "0110", "1100", "1100", "0011", "0011"};
+  ps.tau = {{1, -1}, {1, 1}, {-1, -1}, {1, -1}};
+  ps.lead = {0, 0, 0, 0};
+  ps.blocks = {{0, 1}, {1, 1}, {2, 1}, {3, 1}};
+  // A float guide near the fit (a_j with first entry +-1, w_j).
+  std::vector<double> r0 = {-s + 1e-7, s / 2, 1 - s - 1e-7, -s / 2};
+  std::vector<double> v0 = {-s, 1, s, 2 + 1e-7, 1 + s, 1, s, -2};
+  std::string why;
+  auto fit = fit_algebraic(ps, r0, v0, &why);
+  ASSERT_TRUE(fit.has_value()) << why;
+  EXPECT_EQ(fit->a[0][1], "root(-2,0,1;-2,-1)");  // -sqrt 2
+  // The checker agrees, with its own arithmetic.
+  RequestData req;
+  req.input_dim = 2;
+  req.hidden_width = 4;
+  req.output_dim = 2;
+  req.hidden_bias = false;
+  req.output_bias = false;
+  for (int i = 0; i < 6; ++i) {
+    req.x.push_back({std::to_string(xs[i][0]), std::to_string(xs[i][1])});
+    req.y.push_back({std::to_string(ys[i][0]), std::to_string(ys[i][1])});
+  }
+  AnswerData ans;
+  ans.verdict = Verdict::kFeasible;
+  for (uint32_t j = 0; j < 4; ++j) {
+    NeuronData n;
+    n.input_weights = fit->z[j];
+    n.output_weights = fit->a[j];
+    ans.network.neurons.push_back(n);
+  }
+  CheckResult res = check_answer(req, ans);
+  EXPECT_TRUE(res.valid) << res.message;
+  EXPECT_EQ(fit->activation, ps.act);
 }
 
 }  // namespace
