@@ -5,6 +5,7 @@
 
 #include "algebra/checker_qqbar.h"
 
+#include <algorithm>
 #include <cctype>
 #include <memory>
 #include <optional>
@@ -189,6 +190,10 @@ bool is_root_text(const std::string& s) { return s.rfind("root(", 0) == 0; }
 
 // A weight as an algebraic number: the API's rationals or root(...) texts.
 std::optional<AN> read_algebraic(const std::string& s, std::string* error) {
+  if (s.find('\0') != std::string::npos) {
+    *error = "a number contains a NUL character";
+    return std::nullopt;
+  }
   if (is_root_text(s)) {
     char err[200] = {0};
     rfc_num* v = rfc_from_root_text(s.c_str(), err, sizeof err);
@@ -254,6 +259,31 @@ CheckResult check_network_algebraic(const Data& data, const NetworkData& net) {
   }
   for (size_t o = 0; o < data.k; ++o)
     if (!read(data.ob ? net.output_bias[o] : std::string("0"), "output bias", &c)) return fail(error);
+  // Exact sums of algebraic numbers live in the compositum of their fields,
+  // whose degree is at most the product of the distinct minimal polynomials'
+  // degrees: past kMaxFieldDegree the check would be too costly to run.
+  {
+    std::set<std::string> polys;
+    auto note = [&](const std::string& s) {
+      if (is_root_text(s)) polys.insert(s.substr(0, s.find(';')));
+    };
+    for (const auto& nd : net.neurons) {
+      for (const auto& s : nd.input_weights) note(s);
+      for (const auto& s : nd.output_weights) note(s);
+      note(nd.bias);
+    }
+    for (const auto& s : net.output_bias) note(s);
+    constexpr uint64_t kMaxFieldDegree = 4096;
+    uint64_t degree = 1;
+    for (const auto& p : polys) {
+      const uint64_t d = static_cast<uint64_t>(std::count(p.begin(), p.end(), ','));
+      degree *= std::max<uint64_t>(d, 1);
+      if (degree > kMaxFieldDegree)
+        return fail("the algebraic weights are too complex to check (the product of the degrees "
+                    "of their distinct minimal polynomials exceeds " +
+                    std::to_string(kMaxFieldDegree) + ")");
+    }
+  }
   const AN one{Q(1)};
   for (size_t i = 0; i < data.n; ++i) {
     std::vector<AN> out;

@@ -24,6 +24,8 @@ v1::ExactNumber exact(const std::string& value, unsigned digits) {
 // The internal text of a number: its rational, or "root(...)" (number.h).
 std::string text_of(const v1::ExactNumber& n) {
   if (!n.has_algebraic()) return n.rational();
+  // Exactly one of the two: a number carrying both is rejected by the checker.
+  if (!n.rational().empty()) return "root(?)";
   AlgebraicParts parts;
   parts.min_poly.assign(n.algebraic().min_poly().begin(), n.algebraic().min_poly().end());
   parts.lower = n.algebraic().lower();

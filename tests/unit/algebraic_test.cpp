@@ -125,6 +125,36 @@ TEST(CheckerAlgebraic, RejectsTamperedNumbers) {
     EXPECT_FALSE(res.valid) << c.w;
     EXPECT_NE(res.message.find(c.why), std::string::npos) << c.w << ": " << res.message;
   }
+  // A NUL inside the text (review finding): rejected, not cut short.
+  std::string nul = std::string(kSqrt2) + std::string(1, '\0') + "garbage)";
+  EXPECT_FALSE(check_answer(req, network(nul, kInvSqrt2)).valid);
+}
+
+// Review finding: degree-64 weights in three inputs made the exact sums'
+// field degree explode (16 GB, no answer). The checker refuses up front.
+TEST(CheckerAlgebraic, RefusesWeightsTooComplexToCheck) {
+  RequestData r;
+  r.input_dim = 3;
+  r.hidden_width = 1;
+  r.output_dim = 1;
+  r.hidden_bias = false;
+  r.output_bias = false;
+  r.x = {{"1", "1", "1"}};
+  r.y = {{"1"}};
+  auto root64 = [](int c) {
+    std::string t = "root(" + std::to_string(-c);
+    for (int i = 1; i < 64; ++i) t += ",0";
+    return t + ",1;1,2)";
+  };
+  AnswerData ans;
+  ans.verdict = Verdict::kFeasible;
+  NeuronData n;
+  n.input_weights = {root64(2), root64(3), root64(5)};
+  n.output_weights = {"1"};
+  ans.network.neurons = {n};
+  CheckResult res = check_answer(r, ans);
+  EXPECT_FALSE(res.valid);
+  EXPECT_NE(res.message.find("too complex"), std::string::npos) << res.message;
 }
 
 }  // namespace
