@@ -738,7 +738,6 @@ class PatternSearch {
       alternating_least_squares(cs, fixed, &r, &zc);
       if (zc.empty()) continue;
       auto fit = fit_algebraic(ps, r, zc, step);
-      ++stats_->lps_solved;
       if (!fit) continue;
       algebraic_fit_ = std::move(*fit);
       return true;
