@@ -427,9 +427,18 @@ class TreeChecker {
     return tied;
   }
 
+  // Whether the sample decided at `depth` has x~ = 0 (x = 0 without hidden
+  // bias): Lemma 2's canonical pattern then has every neuron inactive there.
+  bool zero_input(size_t depth) const {
+    for (const auto& v : data_.xt[order_[depth]])
+      if (v.sign() != 0) return false;
+    return true;
+  }
+
   // Whether `act` is an admissible activation of the next sample.
-  bool admissible(const std::string& act, const std::vector<bool>& tied) const {
+  bool admissible(const std::string& act, const std::vector<bool>& tied, bool zero) const {
     if (act.size() != data_.m || act.find_first_not_of("01") != std::string::npos) return false;
+    if (zero) return act.find('1') == std::string::npos;
     for (size_t j = 0; j + 1 < data_.m; ++j)
       if (tied[j] && act[j] == '0' && act[j + 1] == '1') return false;
     return true;
@@ -438,7 +447,8 @@ class TreeChecker {
   // How many activations are admissible: a maximal run of L neurons joined
   // by tied pairs allows the L + 1 non-increasing 0/1 vectors, independently
   // of the other runs. Saturates at 2^62 (no tree has that many nodes).
-  uint64_t admissible_count(const std::vector<bool>& tied) const {
+  uint64_t admissible_count(const std::vector<bool>& tied, bool zero) const {
+    if (zero) return 1;
     const uint64_t cap = uint64_t{1} << 62;
     uint64_t count = 1, run = 1;
     for (size_t j = 0; j < data_.m; ++j) {
@@ -462,18 +472,19 @@ class TreeChecker {
         // Every child is admissible and distinct, and there are as many as
         // admissible activations: so every admissible activation has its child.
         const std::vector<bool> tied = tied_pairs();
+        const bool zero = zero_input(depth);
         std::set<std::string> seen;
         size_t i = idx + 1;
         while (i < sc_.nodes.size() && sc_.nodes[i].depth > depth) {
           const std::string& act = sc_.nodes[i].activation;
-          if (!admissible(act, tied)) return at + ": child activation \"" + act + "\" is not admissible";
+          if (!admissible(act, tied, zero)) return at + ": child activation \"" + act + "\" is not admissible";
           if (!seen.insert(act).second) return at + ": child activation \"" + act + "\" repeated";
           path_.push_back(act);
           auto e = node(i, depth + 1, &i);
           path_.pop_back();
           if (e) return e;
         }
-        const uint64_t wanted = admissible_count(tied);
+        const uint64_t wanted = admissible_count(tied, zero);
         if (seen.size() != wanted)
           return at + ": missing branch: " + std::to_string(seen.size()) + " of " +
                  std::to_string(wanted) + " admissible activations have a child";

@@ -22,12 +22,19 @@ std::vector<uint32_t> choose_sample_order(const Problem& problem) {
   std::vector<uint32_t> order;
   std::vector<bool> used(n, false);
   std::vector<double> dist(n, 1e300);
-  // Start from the lexicographically smallest input.
-  size_t first = 0;
-  for (size_t i = 1; i < n; ++i)
-    if (pts[i] < pts[first]) first = i;
+  // Samples with x~ = 0 (x = 0 without hidden bias) come first: each has a
+  // single child (every neuron inactive) and, with output bias, pins c.
+  for (size_t i = 0; i < n && !problem.hidden_bias; ++i)
+    if (std::all_of(problem.x[i].begin(), problem.x[i].end(), [](const mpq_class& v) { return sgn(v) == 0; })) {
+      order.push_back(static_cast<uint32_t>(i));
+      used[i] = true;
+    }
+  // Then farthest-point order from the lexicographically smallest input.
+  size_t first = n;
+  for (size_t i = 0; i < n; ++i)
+    if (!used[i] && (first == n || pts[i] < pts[first])) first = i;
   size_t next = first;
-  for (size_t step = 0; step < n; ++step) {
+  for (size_t step = order.size(); step < n; ++step) {
     order.push_back(static_cast<uint32_t>(next));
     used[next] = true;
     size_t best = n;
@@ -215,6 +222,10 @@ class PatternSearch {
   // a > 0 a fixed pseudo-random shuffle). Feasible searches have heavy tails
   // in the order; the limit (10000 nodes, doubling) means a case that needs
   // a big tree costs at most about three times its size.
+  bool zero_input(uint32_t i) const {
+    return std::all_of(xt_[i].begin(), xt_[i].end(), [](const mpq_class& v) { return sgn(v) == 0; });
+  }
+
   static uint64_t restart_limit(uint32_t attempt) { return uint64_t{10000} << std::min(attempt, 30u); }
 
   void restart(CaseState& cs) {
@@ -224,6 +235,7 @@ class PatternSearch {
       for (size_t i = 0; i < shuffled.size(); ++i) shuffled[i] = static_cast<uint32_t>(i);
       std::mt19937 rng(static_cast<uint32_t>(orders_.size()));
       std::shuffle(shuffled.begin(), shuffled.end(), rng);
+      std::stable_partition(shuffled.begin(), shuffled.end(), [&](uint32_t i) { return zero_input(i); });
       orders_.push_back(std::move(shuffled));
       memos_.emplace_back();
     }
@@ -345,6 +357,9 @@ class PatternSearch {
                                     const std::vector<mpq_class>& point) {
     const uint32_t i = order(cs)[depth];
     std::string predicted(m_, '0');
+    // x~_i = 0: Lemma 2's canonical pattern has every neuron inactive here
+    // (every activation gives the same rows, so one child stands for all).
+    if (zero_input(i)) return {predicted};
     for (uint32_t j = 0; j < m_; ++j) {
       mpq_class v = 0;
       for (uint32_t t = 0; t < dz_; ++t) v += point[j * dz_ + t] * xt_[i][t];

@@ -8,9 +8,8 @@
 #include <sstream>
 
 #include "algebra/checker.h"
-#include "algebra/problem.h"
-#include "algebra/solver.h"
 #include "server/convert.h"
+#include "tests/golden_util.h"
 
 namespace relufit {
 namespace {
@@ -35,25 +34,6 @@ std::vector<Golden> load_expected() {
     out.push_back(g);
   }
   return out;
-}
-
-RequestData load_request(const std::string& name) {
-  std::ifstream in(std::string(RELUFIT_GOLDEN_DIR) + "/" + name + ".json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  v1::SolveRequest req;
-  std::string error;
-  EXPECT_TRUE(parse_json(ss.str(), &req, &error)) << name << ": " << error;
-  return request_from_proto(req);
-}
-
-AnswerData solve(const RequestData& r) {
-  Problem p;
-  auto e = build_problem(r, {}, &p);
-  EXPECT_TRUE(e.ok()) << e.message;
-  SolveSettings settings;
-  settings.control.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  return solve_problem(p, settings);
 }
 
 Verdict verdict_of(const std::string& s) {
@@ -218,6 +198,32 @@ TEST(Tamper, PinnedDirectionLeavesAreChecked) {
       }
   ASSERT_TRUE(tampered) << "no pinned leaf with a Farkas vector";
   EXPECT_FALSE(check_answer(r2, a2).valid);
+}
+
+// A sample with x = 0 and no hidden bias has every neuron inactive in the
+// canonical pattern (Lemma 2): its branch has the one child "0...0", and a
+// proof that puts another activation there is rejected.
+TEST(Tamper, ZeroInputSampleHasOnlyTheInactiveChild) {
+  RequestData r = load_request("abs_nobias_m1");  // x = -1, 0, 1; no hidden bias
+  AnswerData a = solve(r);
+  ASSERT_EQ(a.verdict, Verdict::kInfeasible);
+  ASSERT_TRUE(check_answer(r, a).valid);
+  for (const auto& sc : a.certificate.case_tree.cases) {
+    ASSERT_EQ(r.x[sc.sample_order[0]][0], "0") << "x = 0 is decided first";
+    size_t children = 0;
+    for (const auto& n : sc.nodes)
+      if (n.depth == 1) {
+        ++children;
+        EXPECT_EQ(n.activation, "0");
+      }
+    EXPECT_EQ(children, 1u);
+  }
+  AnswerData b = a;
+  for (auto& n : b.certificate.case_tree.cases[0].nodes)
+    if (n.depth == 1) n.activation = "1";
+  CheckResult c = check_answer(r, b);
+  EXPECT_FALSE(c.valid);
+  EXPECT_NE(c.message.find("not admissible"), std::string::npos) << c.message;
 }
 
 TEST(Tamper, HugeExponentsAreNotRead) {
