@@ -43,6 +43,21 @@ feas_resp="$WORK/shared_planted_n10_d2_m2_k1.response.json"
 sed '0,/"rational": "[^"]*"/s//"rational": "12345"/' "$feas_resp" > "$WORK/tampered_w.json"
 "$BIN/relufit" verify "$TESTS/golden/shared/planted_n10_d2_m2_k1.json" "$WORK/tampered_w.json" 2> /dev/null && fail "tampered weight accepted" || pass "tampered weight rejected"
 
+# 2b. Algebraic weights: the irrational-only instance's response is rejected
+# once its minimal polynomial or its isolating interval is changed.
+irr_req="$TESTS/golden/irrational_only_m4_k2_sqrt2.json"
+irr_resp="$WORK/irrational_only_m4_k2_sqrt2.response.json"
+grep -q '"algebraic"' "$irr_resp" && pass "irrational-only instance answered with algebraic weights" || fail "no algebraic weight in $irr_resp"
+sed '0,/"min_poly": \[/{n;s/"-2"/"-3"/}' "$irr_resp" > "$WORK/tampered_poly.json"
+cmp -s "$irr_resp" "$WORK/tampered_poly.json" && fail "could not tamper a minimal polynomial"
+"$BIN/relufit" verify "$irr_req" "$WORK/tampered_poly.json" 2> "$WORK/err" && fail "changed minimal polynomial accepted" || pass "changed minimal polynomial rejected: $(cat "$WORK/err")"
+sed '0,/"lower": "1"/s//"lower": "-2"/' "$irr_resp" > "$WORK/tampered_interval.json"
+cmp -s "$irr_resp" "$WORK/tampered_interval.json" && fail "could not tamper an interval"
+"$BIN/relufit" verify "$irr_req" "$WORK/tampered_interval.json" 2> "$WORK/err" && fail "interval with two roots accepted" || pass "interval with two roots rejected: $(cat "$WORK/err")"
+C solve "$irr_req" > "$WORK/human_irr" || fail "human solve of $irr_req failed"
+grep -q 'the root of t^2 - 2 in' "$WORK/human_irr" && grep -q 'irrational algebraic weights fits all 20 samples exactly' "$WORK/human_irr" \
+  && pass "human output shows minimal polynomials" || fail "human output: $(cat "$WORK/human_irr")"
+
 # 3. Human output names the verdict and exact weights.
 C solve "$TESTS/golden/hat_m2.json" > "$WORK/human" || fail "human solve failed"
 grep -q '^verdict: FEASIBLE' "$WORK/human" && grep -q 'checked: network of width 2 fits all 4 samples exactly' "$WORK/human" \
