@@ -15,6 +15,8 @@ fit the samples (x_i, y_i) with zero error?  One run of this script
      usually infeasible);
    * "shared":   every /work/shared/instances/*.json, expected verdicts from its
      EXPECTED.tsv;
+   * "extra":    each --instance FILE, expected verdict from the EXPECTED.tsv
+     beside it (e.g. tests/golden/irrational_only_*.json);
    each written as a relufit.v1.SolveRequest in protobuf JSON (NAME.json) and as
    an SMT-LIB 2 QF_NRA problem (NAME.smt2) into OUT/instances/;
 2. runs every selected solver on every instance with the same time limit:
@@ -211,7 +213,7 @@ def check_network(problem: Problem, net: Network) -> Optional[str]:
 @dataclasses.dataclass
 class Instance:
     name: str
-    kind: str                  # "planted", "narrowed" or "shared"
+    kind: str                  # "planted", "narrowed", "shared" or "extra"
     problem: Problem
     expected: Optional[str]    # FEASIBLE, INFEASIBLE or None (unknown)
     planted: Optional[Network] = None  # the generating network (planted only)
@@ -299,7 +301,8 @@ def read_expected(shared_dir: Path) -> dict:
     return expected
 
 
-def build_instances(grid: list, seed: int, shared_dir: Optional[Path]) -> list:
+def build_instances(grid: list, seed: int, shared_dir: Optional[Path],
+                    extra: tuple = ()) -> list:
     instances = []
     for n, d, m, k in dict.fromkeys(grid):  # drop repeated grid points, keep order
         problem, net = plant(n, d, m, k, seed)
@@ -314,6 +317,10 @@ def build_instances(grid: list, seed: int, shared_dir: Optional[Path]) -> list:
             problem = Problem.from_request(json.loads(path.read_text()))
             instances.append(Instance(path.stem, "shared", problem, expected.get(path.stem),
                                       source=path))
+    for path in extra:  # --instance FILE: verdict from EXPECTED.tsv beside it, if listed
+        problem = Problem.from_request(json.loads(path.read_text()))
+        instances.append(Instance(path.stem, "extra", problem,
+                                  read_expected(path.parent).get(path.stem), source=path))
     return instances
 
 
@@ -967,6 +974,10 @@ def parse_args(argv: list) -> argparse.Namespace:
                         help=f"directory of shared instances with EXPECTED.tsv "
                              f"(default {DEFAULT_SHARED_DIR})")
     parser.add_argument("--no-shared", action="store_true", help="skip the shared instances")
+    parser.add_argument("--instance", type=Path, action="append", default=[], metavar="FILE",
+                        help="also run this SolveRequest JSON file (class 'extra'; its expected "
+                             "verdict is read from EXPECTED.tsv in its directory); repeatable, "
+                             "e.g. tests/golden/irrational_only_m4_k2_sqrt2.json")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "out",
                         help="output directory (default: <repo>/bench/out)")
     parser.add_argument("--generate-only", action="store_true",
@@ -1003,7 +1014,7 @@ def main(argv: list) -> int:
         directory.mkdir(parents=True, exist_ok=True)
 
     try:
-        instances = build_instances(args.grid, args.seed, args.shared_dir)
+        instances = build_instances(args.grid, args.seed, args.shared_dir, tuple(args.instance))
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         print(f"error: building instances: {exc}", file=sys.stderr)
         return 2
