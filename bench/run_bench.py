@@ -171,13 +171,51 @@ class Network:
         return out
 
 
+ALGEBRAIC_BITS = 200  # an algebraic weight is read as a rational within 2^-200 of it
+
+
+def algebraic_approximation(alg: dict) -> Fraction:
+    """A rational within 2^-ALGEBRAIC_BITS of the real root of min_poly in
+    [lower, upper], found by exact bisection (the polynomial is irreducible of
+    degree >= 2, so the root is simple and irrational: the sign changes across
+    it and no midpoint is a root)."""
+    coeffs = [int(c) for c in alg["min_poly"]]
+    lo, hi = parse_number(alg["lower"]), parse_number(alg["upper"])
+
+    def p(t: Fraction) -> Fraction:
+        value = Fraction(0)
+        for c in reversed(coeffs):
+            value = value * t + c
+        return value
+
+    s_lo = p(lo)
+    if s_lo == 0 or p(hi) == 0 or (s_lo > 0) == (p(hi) > 0):
+        raise ValueError(f"algebraic number {alg}: no sign change on its interval")
+    eps = Fraction(1, 2 ** ALGEBRAIC_BITS)
+    while hi - lo > eps:
+        mid = (lo + hi) / 2
+        if (p(mid) > 0) == (s_lo > 0):
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
 def network_from_response(response: dict, problem: Problem) -> Network:
-    """Reads the exact weights of a SolveResponse's network (protobuf JSON).
+    """Reads the weights of a SolveResponse's network (protobuf JSON): exact
+    for rational weights, within 2^-200 for algebraic ones (then the network's
+    `approximate` is set and only `relufit verify` checks it exactly).
 
     Protobuf JSON omits default values, so a missing number is read as 0.
     """
+    algebraic = []
+
     def num(msg) -> Fraction:
-        return parse_number((msg or {}).get("rational", "0") or "0")
+        msg = msg or {}
+        if "algebraic" in msg:
+            algebraic.append(True)
+            return algebraic_approximation(msg["algebraic"])
+        return parse_number(msg.get("rational", "0") or "0")
 
     neurons = response.get("network", {}).get("neurons", [])
     if len(neurons) != problem.m:
@@ -192,15 +230,19 @@ def network_from_response(response: dict, problem: Problem) -> Network:
     c = [num(v) for v in response.get("network", {}).get("output_bias", [])]
     if problem.output_bias and len(c) != problem.k:
         raise ValueError(f"output bias has {len(c)} entries, expected {problem.k}")
-    return Network(w=w, b=b if problem.hidden_bias else None, a=a,
-                   c=c if problem.output_bias else None)
+    net = Network(w=w, b=b if problem.hidden_bias else None, a=a,
+                  c=c if problem.output_bias else None)
+    net.approximate = bool(algebraic)
+    return net
 
 
 def check_network(problem: Problem, net: Network) -> Optional[str]:
-    """Exact check that net fits every sample; returns None or what is wrong."""
+    """Exact check that net fits every sample (to within 2^-100 when it has
+    algebraic weights, read approximately); returns None or what is wrong."""
+    tolerance = Fraction(1, 2 ** 100) if getattr(net, "approximate", False) else 0
     for i, (x, y) in enumerate(zip(problem.xs, problem.ys)):
         fx = net(x)
-        if fx != y:
+        if any(abs(f - t) > tolerance for f, t in zip(fx, y)):
             return (f"sample {i}: f(x) = {[format_number(v) for v in fx]} "
                     f"!= y = {[format_number(v) for v in y]}")
     return None
