@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "algebra/number.h"
 #include "algebra/qqbar_bridge.h"
 
 namespace relufit {
@@ -177,29 +178,6 @@ double cv<double>(const mpq_class& q) {
 template <>
 HP cv<HP>(const mpq_class& q) {
   return HP(q);
-}
-
-// The fraction with the smallest denominator within tol of v (continued
-// fraction convergents and their semiconvergents are not needed: a guide).
-mpq_class rational_near(double v, double tol) {
-  long p0 = 0, q0 = 1, p1 = 1, q1 = 0;
-  double x = v;
-  for (int it = 0; it < 40; ++it) {
-    const double a = std::floor(x);
-    if (std::fabs(a) > 1e15) break;
-    const long ai = static_cast<long>(a);
-    const long p2 = ai * p1 + p0, q2 = ai * q1 + q0;
-    p0 = p1;
-    q0 = q1;
-    p1 = p2;
-    q1 = q2;
-    if (std::fabs(v - static_cast<double>(p1) / static_cast<double>(q1)) <= tol) break;
-    if (x - a < 1e-300) break;
-    x = 1.0 / (x - a);
-  }
-  mpq_class out(p1, q1 == 0 ? 1 : q1);
-  out.canonicalize();
-  return out;
 }
 
 // The bilinear system of one pattern: unknowns (r blocks | z blocks | c),

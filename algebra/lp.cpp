@@ -4,6 +4,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include "algebra/number.h"
+
 namespace relufit {
 namespace {
 
@@ -235,6 +237,35 @@ std::optional<LpResult> exact_from_basis(const std::vector<LpRow>& rows, size_t 
   return result;
 }
 
+// The double-precision answer rounded to simple fractions (a vertex of data
+// with small integers usually has small denominators), when the rounded
+// Farkas vector or point passes the exact check; saves the exact rebuild.
+std::optional<LpResult> rounded_answer(const std::vector<LpRow>& rows, size_t num_vars,
+                                       const std::vector<Column>& columns,
+                                       const Phase1Outcome<double>& guess) {
+  auto round = [](double v) { return rational_near(v, 1e-9 * (1 + std::fabs(v))); };
+  LpResult result;
+  if (guess.optimum_zero) {
+    std::vector<double> farkas(rows.size(), 0.0);
+    for (size_t i = 0; i < guess.basis.size(); ++i)
+      if (guess.basis[i] < columns.size())
+        farkas[columns[guess.basis[i]].row] += guess.rhs[i] * columns[guess.basis[i]].sign;
+    result.feasible = false;
+    result.farkas.resize(rows.size());
+    for (size_t r = 0; r < rows.size(); ++r)
+      if (farkas[r] != 0.0) result.farkas[r] = round(farkas[r]);
+    if (!farkas_proves_infeasible(rows, num_vars, result.farkas)) return std::nullopt;
+    return result;
+  }
+  const double yn = guess.duals[num_vars];
+  if (!(yn > 1e-9)) return std::nullopt;
+  result.feasible = true;
+  result.point.resize(num_vars);
+  for (size_t i = 0; i < num_vars; ++i) result.point[i] = round(-guess.duals[i] / yn);
+  if (!point_satisfies(rows, result.point)) return std::nullopt;
+  return result;
+}
+
 }  // namespace
 
 bool point_satisfies(const std::vector<LpRow>& rows, const std::vector<mpq_class>& point) {
@@ -277,6 +308,10 @@ LpResult solve_lp_feasibility(const std::vector<LpRow>& rows, size_t num_vars,
   const std::vector<Column> columns = farkas_columns(rows);
   const size_t cap = 50 * (columns.size() + num_vars + 10);
   if (auto guess = run_phase1<double>(rows, num_vars, columns, cap)) {
+    if (auto rounded = rounded_answer(rows, num_vars, columns, *guess)) {
+      if (counters) ++counters->rounded;
+      return *rounded;
+    }
     if (auto exact = exact_from_basis(rows, num_vars, columns, guess->basis, guess->optimum_zero)) {
       if (counters) ++counters->guided;
       return *exact;

@@ -38,6 +38,7 @@ struct LpResult {
 
 struct LpCounters {
   uint64_t solved = 0;          // calls
+  uint64_t rounded = 0;         // decided by the double-precision answer rounded to fractions
   uint64_t guided = 0;          // decided from the double-precision basis
   uint64_t exact_fallback = 0;  // needed the exact simplex
 };

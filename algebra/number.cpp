@@ -3,6 +3,9 @@
 #include "algebra/algebraic.h"
 
 #include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <algorithm>
 
 namespace relufit {
 namespace {
@@ -197,6 +200,28 @@ std::string join_algebraic_text(const AlgebraicParts& parts) {
   }
   if (!ok) return "root(?)";
   return out + ";" + parts.lower + "," + parts.upper + ")";
+}
+
+mpq_class rational_near(double v, double tol) {
+  long p0 = 0, q0 = 1, p1 = 1, q1 = 0;
+  double x = v;
+  for (int it = 0; it < 40; ++it) {
+    const double a = std::floor(x);
+    // Stop before a convergent could overflow a long.
+    if (std::fabs(a) > 1e15 || (std::fabs(a) + 1) * static_cast<double>(std::max(std::labs(p1), q1)) > 1e18) break;
+    const long ai = static_cast<long>(a);
+    const long p2 = ai * p1 + p0, q2 = ai * q1 + q0;
+    p0 = p1;
+    q0 = q1;
+    p1 = p2;
+    q1 = q2;
+    if (std::fabs(v - static_cast<double>(p1) / static_cast<double>(q1)) <= tol) break;
+    if (x - a < 1e-300) break;
+    x = 1.0 / (x - a);
+  }
+  mpq_class out(p1, q1 == 0 ? 1 : q1);
+  out.canonicalize();
+  return out;
 }
 
 }  // namespace relufit

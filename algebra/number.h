@@ -51,4 +51,8 @@ std::optional<AlgebraicParts> split_algebraic_text(const std::string& text);
 // crafted part cannot smuggle separators into the text.
 std::string join_algebraic_text(const AlgebraicParts& parts);
 
+// A fraction near v: the first continued-fraction convergent within tol of
+// v (or the last one tried). Floats only guide: callers check exactly.
+mpq_class rational_near(double v, double tol);
+
 }  // namespace relufit
