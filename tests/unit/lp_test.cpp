@@ -55,6 +55,7 @@ TEST(Lp, RandomSystemsAreDecidedWithVerifiedAnswers) {
   std::mt19937 rng(12345);
   std::uniform_int_distribution<int> coef(-5, 5), nvars_d(1, 8), nrows_d(1, 40);
   int feasible = 0, infeasible = 0;
+  LpCounters counters;
   for (int trial = 0; trial < 400; ++trial) {
     const size_t nv = static_cast<size_t>(nvars_d(rng)), nr = static_cast<size_t>(nrows_d(rng));
     const bool planted = trial % 2 == 0;
@@ -73,7 +74,7 @@ TEST(Lp, RandomSystemsAreDecidedWithVerifiedAnswers) {
                        : mpq_class(coef(rng));
       rows.push_back(std::move(lr));
     }
-    LpResult res = solve_lp_feasibility(rows, nv);
+    LpResult res = solve_lp_feasibility(rows, nv, &counters);
     if (res.feasible) {
       ++feasible;
       ASSERT_TRUE(point_satisfies(rows, res.point)) << "trial " << trial;
@@ -85,6 +86,11 @@ TEST(Lp, RandomSystemsAreDecidedWithVerifiedAnswers) {
   }
   EXPECT_GT(feasible, 200);
   EXPECT_GT(infeasible, 20);
+  // Both the rounded double answer and the exact rebuild get used (so both
+  // paths are covered by the checks above), and every call is accounted for.
+  EXPECT_GT(counters.rounded, 0u);
+  EXPECT_GT(counters.guided + counters.exact_fallback, 0u);
+  EXPECT_EQ(counters.solved, counters.rounded + counters.guided + counters.exact_fallback);
 }
 
 }  // namespace
