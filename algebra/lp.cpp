@@ -269,8 +269,14 @@ std::optional<LpResult> rounded_answer(const std::vector<LpRow>& rows, size_t nu
 }  // namespace
 
 bool point_satisfies(const std::vector<LpRow>& rows, const std::vector<mpq_class>& point) {
+  return point_satisfies(rows.begin(), rows.end(), point);
+}
+
+bool point_satisfies(std::vector<LpRow>::const_iterator first, std::vector<LpRow>::const_iterator last,
+                     const std::vector<mpq_class>& point) {
   mpq_class s;
-  for (const LpRow& r : rows) {
+  for (auto it = first; it != last; ++it) {
+    const LpRow& r = *it;
     s = 0;
     for (size_t i = 0; i < point.size(); ++i)
       if (sgn(r.coeffs[i]) != 0 && sgn(point[i]) != 0) s += r.coeffs[i] * point[i];

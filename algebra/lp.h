@@ -48,6 +48,9 @@ LpResult solve_lp_feasibility(const std::vector<LpRow>& rows, size_t num_vars,
 
 // Exact checks used on every result (and by the search on reused points).
 bool point_satisfies(const std::vector<LpRow>& rows, const std::vector<mpq_class>& point);
+// The same for the rows [first, last) of a row vector.
+bool point_satisfies(std::vector<LpRow>::const_iterator first, std::vector<LpRow>::const_iterator last,
+                     const std::vector<mpq_class>& point);
 bool farkas_proves_infeasible(const std::vector<LpRow>& rows, size_t num_vars,
                               const std::vector<mpq_class>& farkas);
 

@@ -3,6 +3,7 @@
 #include "algebra/algebraic.h"
 
 #include <algorithm>
+#include <memory>
 #include <map>
 #include <optional>
 #include <cmath>
@@ -114,7 +115,9 @@ enum class Status { kFound, kExhausted, kBudget, kStopped };
 struct Frame {
   size_t depth = 0;
   std::string act;                  // activation of sample order[depth - 1]
-  std::vector<mpq_class> point;     // parent's point until visited, then the node's
+  // The parent's LP point until visited, then the node's (shared: children
+  // of a node whose point already satisfies their rows reuse it uncopied).
+  std::shared_ptr<const std::vector<mpq_class>> point;
   bool visited = false;
   std::vector<std::string> kids;
   size_t next_kid = 0;
@@ -159,7 +162,7 @@ class PatternSearch {
       CaseState cs;
       cs.signs = std::move(sc);
       Frame root;
-      root.point.assign(cs.signs.num_vars(dz_, p_.output_bias), mpq_class(0));
+      root.point = zero_point(cs);
       cs.stack.push_back(std::move(root));
       cases.push_back(std::move(cs));
     }
@@ -222,6 +225,10 @@ class PatternSearch {
   // a > 0 a fixed pseudo-random shuffle). Feasible searches have heavy tails
   // in the order; the limit (10000 nodes, doubling) means a case that needs
   // a big tree costs at most about three times its size.
+  std::shared_ptr<const std::vector<mpq_class>> zero_point(const CaseState& cs) const {
+    return std::make_shared<const std::vector<mpq_class>>(cs.signs.num_vars(dz_, p_.output_bias), mpq_class(0));
+  }
+
   bool zero_input(uint32_t i) const {
     return std::all_of(xt_[i].begin(), xt_[i].end(), [](const mpq_class& v) { return sgn(v) == 0; });
   }
@@ -248,7 +255,7 @@ class PatternSearch {
     cs.undecided.clear();
     cs.undecided_step.clear();
     Frame root;
-    root.point.assign(cs.signs.num_vars(dz_, p_.output_bias), mpq_class(0));
+    root.point = zero_point(cs);
     cs.stack.push_back(std::move(root));
   }
 
@@ -420,9 +427,8 @@ class PatternSearch {
         }
       }
       // The parent's point often satisfies the new sample's rows already.
-      const auto first_new = cs.rows.end() - static_cast<long>(cs.signs.rows_per_sample());
-      std::vector<LpRow> fresh(first_new, cs.rows.end());
-      if (!point_satisfies(fresh, f.point)) {
+      const auto first_new = cs.rows.cend() - static_cast<long>(cs.signs.rows_per_sample());
+      if (!point_satisfies(first_new, cs.rows.cend(), *f.point)) {
         LpResult res = solve_lp_feasibility(cs.rows, cs.signs.num_vars(dz_, p_.output_bias), nullptr);
         ++stats_->lps_solved;
         if (!res.feasible) {
@@ -431,12 +437,12 @@ class PatternSearch {
           cs.nodes.push_back(std::move(node));
           return Status::kExhausted;
         }
-        f.point = std::move(res.point);
+        f.point = std::make_shared<const std::vector<mpq_class>>(std::move(res.point));
       }
     }
     cs.nodes.push_back(std::move(node));
     if (f.depth == p_.num_samples()) {
-      if (recover_weights(cs, f.point)) return Status::kFound;
+      if (recover_weights(cs, *f.point)) return Status::kFound;
       if (prove_pinned(cs, &cs.nodes.back())) return Status::kExhausted;
       std::string step;
       if (algebraic_weights(cs, &step)) return Status::kFound;
@@ -449,7 +455,7 @@ class PatternSearch {
       cs.nodes.back().kind = ProofNodeKind::kUnspecified;
       return Status::kExhausted;
     }
-    f.kids = children(cs, f.depth, f.point);
+    f.kids = children(cs, f.depth, *f.point);
     return Status::kBudget;
   }
 
