@@ -10,6 +10,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "algebra/float_guide.h"
 #include "algebra/lp.h"
 #include "algebra/number.h"
 
@@ -168,32 +169,15 @@ class PatternSearch {
     }
     // Round-robin over the sign cases in growing slices, each resuming where
     // it stopped, so a feasible case is not starved by an exhaustive one.
+    const auto started = std::chrono::steady_clock::now();
     uint64_t slice = 256;
     while (true) {
       bool all_finished = true;
       for (CaseState& cs : cases) {
         if (cs.finished) continue;
-        Status st = advance(cs, slice);
-        if (st == Status::kFound) {
-          out.verdict = Verdict::kFeasible;
-          out.algebraic = std::move(algebraic_fit_);
-          out.a = solution_a_;
-          out.w = solution_w_;
-          out.b = solution_b_;
-          out.c = solution_c_;
-          return out;
-        }
-        if (st == Status::kStopped) {
-          out.verdict = Verdict::kUnknown;
-          out.reason = stop_reason_;
-          return out;
-        }
-        if (st == Status::kExhausted) {
-          cs.finished = true;
-        } else {
-          all_finished = false;
-          if (cs.attempt_nodes > restart_limit(cs.attempt)) restart(cs);
-        }
+        if (step(cs, slice, &out)) return out;
+        all_finished = all_finished && cs.finished;
+        if (guide(cases, started, &out)) return out;
       }
       if (all_finished) break;
       slice = std::min<uint64_t>(slice * 2, 1u << 16);
@@ -225,6 +209,62 @@ class PatternSearch {
   // a > 0 a fixed pseudo-random shuffle). Feasible searches have heavy tails
   // in the order; the limit (10000 nodes, doubling) means a case that needs
   // a big tree costs at most about three times its size.
+  // Each time the node count doubles past kGuideAfterNodes without an
+  // answer, a float fit gets a quarter of the time spent so far (at most
+  // 0.5 s, and a twentieth of the time left), with new random starts. When
+  // it fits, it names a sign case that has a fit, and that case gets
+  // kHeadStart more node visits at once. An ordering only: every case is
+  // still searched, and nothing from the float fit is trusted. Returns true
+  // when the search is over (*out filled).
+  static constexpr uint64_t kGuideAfterNodes = 3000;
+  static constexpr uint64_t kHeadStart = 20000;
+
+  bool guide(std::vector<CaseState>& cases, std::chrono::steady_clock::time_point started,
+             SearchOutcome* out) {
+    if (k_ < 2 || guide_done_ || stats_->nodes < next_guide_nodes_) return false;
+    next_guide_nodes_ = 2 * stats_->nodes;
+    const auto now = std::chrono::steady_clock::now();
+    auto budget = std::min<std::chrono::steady_clock::duration>((now - started) / 4,
+                                                                 std::chrono::milliseconds(500));
+    if (control_.deadline - now < budget * 20) budget = (control_.deadline - now) / 20;
+    std::vector<std::string> guess = float_fit_signs(p_, now + budget, ++guide_calls_);
+    if (guess.empty()) return false;
+    guide_done_ = true;
+    std::sort(guess.begin(), guess.end());
+    for (CaseState& cs : cases) {
+      std::vector<std::string> signs = cs.signs.strings();
+      std::sort(signs.begin(), signs.end());
+      if (signs == guess) return !cs.finished && step(cs, kHeadStart, out);
+    }
+    return false;
+  }
+
+  // Advances one case by at most `budget` nodes. True when the search is
+  // over (a fit found, or stopped), with *out filled; otherwise the case is
+  // marked finished when exhausted, or restarted past its node limit.
+  bool step(CaseState& cs, uint64_t budget, SearchOutcome* out) {
+    Status st = advance(cs, budget);
+    if (st == Status::kFound) {
+      out->verdict = Verdict::kFeasible;
+      out->algebraic = std::move(algebraic_fit_);
+      out->a = solution_a_;
+      out->w = solution_w_;
+      out->b = solution_b_;
+      out->c = solution_c_;
+      return true;
+    }
+    if (st == Status::kStopped) {
+      out->verdict = Verdict::kUnknown;
+      out->reason = stop_reason_;
+      return true;
+    }
+    if (st == Status::kExhausted)
+      cs.finished = true;
+    else if (cs.attempt_nodes > restart_limit(cs.attempt))
+      restart(cs);
+    return false;
+  }
+
   std::shared_ptr<const std::vector<mpq_class>> zero_point(const CaseState& cs) const {
     return std::make_shared<const std::vector<mpq_class>>(cs.signs.num_vars(dz_, p_.output_bias), mpq_class(0));
   }
@@ -956,6 +996,9 @@ class PatternSearch {
   SolveStats* stats_;
   uint32_t m_ = 0, k_ = 0, dz_ = 0;
   std::vector<std::vector<uint32_t>> orders_;  // sample orders, by attempt
+  uint64_t next_guide_nodes_ = kGuideAfterNodes;  // when the float guide runs next
+  uint32_t guide_calls_ = 0;
+  bool guide_done_ = false;                       // a float fit was found
   // Realizability memo per sample order: column over the decided samples ->
   // Farkas vector (empty when realizable).
   std::vector<std::unordered_map<std::string, std::vector<mpq_class>>> memos_;
