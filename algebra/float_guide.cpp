@@ -88,15 +88,14 @@ std::vector<std::string> float_fit_signs(const Problem& p,
     return cost;
   };
 
+  std::vector<double> mean(k, 0.0);  // the output bias starts at the mean label
+  for (size_t i = 0; i < n; ++i)
+    for (size_t o = 0; o < k; ++o) mean[o] += y[i][o] / static_cast<double>(n);
   std::vector<double> jtj(np * np), jtr(np), step;
-  for (int start = 0; std::chrono::steady_clock::now() < until; ++start) {
+  while (std::chrono::steady_clock::now() < until) {
     for (auto& v : theta) v = normal(rng);
     if (p.output_bias)
-      for (size_t o = 0; o < k; ++o) {
-        double mean = 0;
-        for (size_t i = 0; i < n; ++i) mean += y[i][o] / static_cast<double>(n);
-        theta[m * per + o] = mean;
-      }
+      for (size_t o = 0; o < k; ++o) theta[m * per + o] = mean[o];
     double cost = evaluate(theta, true), lambda = 1e-3;
     for (int iter = 0; iter < 300 && lambda < 1e12 && cost > tol * tol; ++iter) {
       if (iter % 16 == 0 && std::chrono::steady_clock::now() >= until) break;
@@ -136,26 +135,24 @@ std::vector<std::string> float_fit_signs(const Problem& p,
     // Every residual is within tol once the sum of their squares is.
     if (cost > tol * tol) continue;
     evaluate(theta, false);  // pre-activations of the fit (a rejected trial may have overwritten them)
-    {
-      std::vector<std::string> signs(m);
-      for (size_t j = 0; j < m; ++j) {
-        bool active = false;
-        for (size_t i = 0; i < n; ++i) active = active || pre[i * m + j] > 1e-9;
-        double amax = 0;
-        for (size_t o = 0; o < k; ++o) amax = std::max(amax, std::fabs(theta[j * per + dz + o]));
-        std::string s(k, '0');
-        if (!active || amax < 1e-9) {
-          s[0] = '+';
-        } else {
-          for (size_t o = 0; o < k; ++o) {
-            const double a = theta[j * per + dz + o];
-            if (std::fabs(a) > 1e-6 * amax) s[o] = a > 0 ? '+' : '-';
-          }
+    std::vector<std::string> signs(m);
+    for (size_t j = 0; j < m; ++j) {
+      bool active = false;
+      for (size_t i = 0; i < n; ++i) active = active || pre[i * m + j] > 1e-9;
+      double amax = 0;
+      for (size_t o = 0; o < k; ++o) amax = std::max(amax, std::fabs(theta[j * per + dz + o]));
+      std::string s(k, '0');
+      if (!active || amax < 1e-9) {
+        s[0] = '+';
+      } else {
+        for (size_t o = 0; o < k; ++o) {
+          const double a = theta[j * per + dz + o];
+          if (std::fabs(a) > 1e-6 * amax) s[o] = a > 0 ? '+' : '-';
         }
-        signs[j] = s;
       }
-      return signs;
+      signs[j] = s;
     }
+    return signs;
   }
   return {};
 }

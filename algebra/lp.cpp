@@ -183,10 +183,12 @@ std::vector<mpq_class> point_from_duals(const std::vector<mpq_class>& y, size_t 
   return x;
 }
 
-std::vector<mpq_class> farkas_from_basis(const std::vector<Column>& columns, size_t num_rows,
-                                         const std::vector<size_t>& basis,
-                                         const std::vector<mpq_class>& values) {
-  std::vector<mpq_class> farkas(num_rows);
+// The multipliers of the LP rows from a Farkas-system basis and its values
+// (exact, or in double precision before rounding).
+template <class T>
+std::vector<T> farkas_from_basis(const std::vector<Column>& columns, size_t num_rows,
+                                 const std::vector<size_t>& basis, const std::vector<T>& values) {
+  std::vector<T> farkas(num_rows, T(0));
   for (size_t i = 0; i < basis.size(); ++i)
     if (basis[i] < columns.size())
       farkas[columns[basis[i]].row] += values[i] * columns[basis[i]].sign;
@@ -246,10 +248,7 @@ std::optional<LpResult> rounded_answer(const std::vector<LpRow>& rows, size_t nu
   auto round = [](double v) { return rational_near(v, 1e-9 * (1 + std::fabs(v))); };
   LpResult result;
   if (guess.optimum_zero) {
-    std::vector<double> farkas(rows.size(), 0.0);
-    for (size_t i = 0; i < guess.basis.size(); ++i)
-      if (guess.basis[i] < columns.size())
-        farkas[columns[guess.basis[i]].row] += guess.rhs[i] * columns[guess.basis[i]].sign;
+    const std::vector<double> farkas = farkas_from_basis(columns, rows.size(), guess.basis, guess.rhs);
     result.feasible = false;
     result.farkas.resize(rows.size());
     for (size_t r = 0; r < rows.size(); ++r)

@@ -2,10 +2,10 @@
 
 #include "algebra/algebraic.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
-#include <algorithm>
 
 namespace relufit {
 namespace {

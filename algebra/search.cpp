@@ -16,6 +16,17 @@
 
 namespace relufit {
 
+namespace {
+
+// Whether sample i has x~ = 0 (x = 0 without hidden bias): every neuron is
+// at 0 there, so Lemma 2's canonical pattern has it inactive.
+bool zero_input(const Problem& problem, size_t i) {
+  return !problem.hidden_bias &&
+         std::all_of(problem.x[i].begin(), problem.x[i].end(), [](const mpq_class& v) { return sgn(v) == 0; });
+}
+
+}  // namespace
+
 std::vector<uint32_t> choose_sample_order(const Problem& problem) {
   const size_t n = problem.num_samples();
   std::vector<std::vector<double>> pts(n);
@@ -26,8 +37,8 @@ std::vector<uint32_t> choose_sample_order(const Problem& problem) {
   std::vector<double> dist(n, 1e300);
   // Samples with x~ = 0 (x = 0 without hidden bias) come first: each has a
   // single child (every neuron inactive) and, with output bias, pins c.
-  for (size_t i = 0; i < n && !problem.hidden_bias; ++i)
-    if (std::all_of(problem.x[i].begin(), problem.x[i].end(), [](const mpq_class& v) { return sgn(v) == 0; })) {
+  for (size_t i = 0; i < n; ++i)
+    if (zero_input(problem, i)) {
       order.push_back(static_cast<uint32_t>(i));
       used[i] = true;
     }
@@ -204,11 +215,6 @@ class PatternSearch {
  private:
   const std::vector<uint32_t>& order(const CaseState& cs) const { return orders_[cs.order_index]; }
 
-  // Restarts: the search of a case that grows past its limit starts again
-  // with another sample order (order 0 is the farthest-point order, order
-  // a > 0 a fixed pseudo-random shuffle). Feasible searches have heavy tails
-  // in the order; the limit (10000 nodes, doubling) means a case that needs
-  // a big tree costs at most about three times its size.
   // Each time the node count doubles past kGuideAfterNodes without an
   // answer, a float fit gets a quarter of the time spent so far (at most
   // 0.5 s, and a twentieth of the time left), with new random starts. When
@@ -269,10 +275,13 @@ class PatternSearch {
     return std::make_shared<const std::vector<mpq_class>>(cs.signs.num_vars(dz_, p_.output_bias), mpq_class(0));
   }
 
-  bool zero_input(uint32_t i) const {
-    return std::all_of(xt_[i].begin(), xt_[i].end(), [](const mpq_class& v) { return sgn(v) == 0; });
-  }
+  bool zero_input(uint32_t i) const { return relufit::zero_input(p_, i); }
 
+  // Restarts: the search of a case that grows past its limit starts again
+  // with another sample order (order 0 is the farthest-point order, order
+  // a > 0 a fixed pseudo-random shuffle). Feasible searches have heavy tails
+  // in the order; the limit (10000 nodes, doubling) means a case that needs
+  // a big tree costs at most about three times its size.
   static uint64_t restart_limit(uint32_t attempt) { return uint64_t{10000} << std::min(attempt, 30u); }
 
   void restart(CaseState& cs) {
