@@ -34,6 +34,7 @@ namespace relufit {
 struct SearchControl {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   uint64_t node_limit = 0;                // 0: none
+  unsigned threads = 0;                   // search threads for this solve; 0: every core
   std::function<bool()> cancelled;        // polled at every node; may be empty
   std::function<void(const SolveStats&)> progress;  // called about every 0.5 s; may be empty
 };
