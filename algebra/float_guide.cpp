@@ -36,14 +36,13 @@ bool cholesky_solve(std::vector<double> a, std::vector<double> b, size_t n, std:
 
 }  // namespace
 
-std::vector<std::string> float_fit_signs(const Problem& p,
-                                         std::chrono::steady_clock::time_point until,
-                                         uint32_t seed) {
+std::optional<FloatFit> float_fit(const Problem& p, std::chrono::steady_clock::time_point until,
+                                  uint32_t seed, uint32_t max_starts) {
   const size_t n = p.num_samples(), m = p.hidden_width, k = p.output_dim;
   const size_t dz = p.input_dim + (p.hidden_bias ? 1 : 0);
   const size_t per = dz + k, np = m * per + (p.output_bias ? k : 0), nr = n * k;
   // A guide for small problems only: one iteration costs about nr * np^2.
-  if (n == 0 || np > 400 || nr * np * np > 50'000'000) return {};
+  if (n == 0 || np > 400 || nr * np * np > 50'000'000) return std::nullopt;
   std::vector<std::vector<double>> xt(n), y(n);
   double ymax = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -92,7 +91,9 @@ std::vector<std::string> float_fit_signs(const Problem& p,
   for (size_t i = 0; i < n; ++i)
     for (size_t o = 0; o < k; ++o) mean[o] += y[i][o] / static_cast<double>(n);
   std::vector<double> jtj(np * np), jtr(np), step;
-  while (std::chrono::steady_clock::now() < until) {
+  uint32_t starts = 0;
+  while (std::chrono::steady_clock::now() < until && (max_starts == 0 || starts < max_starts)) {
+    ++starts;
     for (auto& v : theta) v = normal(rng);
     if (p.output_bias)
       for (size_t o = 0; o < k; ++o) theta[m * per + o] = mean[o];
@@ -135,26 +136,51 @@ std::vector<std::string> float_fit_signs(const Problem& p,
     // Every residual is within tol once the sum of their squares is.
     if (cost > tol * tol) continue;
     evaluate(theta, false);  // pre-activations of the fit (a rejected trial may have overwritten them)
-    std::vector<std::string> signs(m);
+    FloatFit fit;
+    fit.label_scale = 1 + ymax;
+    fit.z.assign(m, std::vector<double>(dz));
+    fit.a.assign(m, std::vector<double>(k));
     for (size_t j = 0; j < m; ++j) {
-      bool active = false;
-      for (size_t i = 0; i < n; ++i) active = active || pre[i * m + j] > 1e-9;
-      double amax = 0;
-      for (size_t o = 0; o < k; ++o) amax = std::max(amax, std::fabs(theta[j * per + dz + o]));
-      std::string s(k, '0');
-      if (!active || amax < 1e-9) {
-        s[0] = '+';
-      } else {
-        for (size_t o = 0; o < k; ++o) {
-          const double a = theta[j * per + dz + o];
-          if (std::fabs(a) > 1e-6 * amax) s[o] = a > 0 ? '+' : '-';
-        }
-      }
-      signs[j] = s;
+      for (size_t t = 0; t < dz; ++t) fit.z[j][t] = theta[j * per + t];
+      for (size_t o = 0; o < k; ++o) fit.a[j][o] = theta[j * per + dz + o];
     }
-    return signs;
+    if (p.output_bias) fit.c.assign(theta.begin() + static_cast<long>(m * per), theta.end());
+    fit.pre.assign(n, std::vector<double>(m));
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = 0; j < m; ++j) fit.pre[i][j] = pre[i * m + j];
+    return fit;
   }
-  return {};
+  return std::nullopt;
+}
+
+std::vector<std::string> float_fit_signs(const Problem& p, const FloatFit& fit) {
+  const size_t n = p.num_samples(), m = p.hidden_width, k = p.output_dim;
+  std::vector<std::string> signs(m);
+  for (size_t j = 0; j < m; ++j) {
+    bool active = false;
+    for (size_t i = 0; i < n; ++i) active = active || fit.pre[i][j] > 1e-9;
+    double amax = 0;
+    for (size_t o = 0; o < k; ++o) amax = std::max(amax, std::fabs(fit.a[j][o]));
+    std::string s(k, '0');
+    if (!active || amax < 1e-9) {
+      s[0] = '+';
+    } else {
+      for (size_t o = 0; o < k; ++o) {
+        const double a = fit.a[j][o];
+        if (std::fabs(a) > 1e-6 * amax) s[o] = a > 0 ? '+' : '-';
+      }
+    }
+    signs[j] = s;
+  }
+  return signs;
+}
+
+std::vector<std::string> float_fit_signs(const Problem& p,
+                                         std::chrono::steady_clock::time_point until,
+                                         uint32_t seed) {
+  std::optional<FloatFit> fit = float_fit(p, until, seed);
+  if (!fit) return {};
+  return float_fit_signs(p, *fit);
 }
 
 }  // namespace relufit

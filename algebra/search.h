@@ -27,6 +27,7 @@
 #include "algebra/algebraic.h"
 #include "algebra/answer.h"
 #include "algebra/problem.h"
+#include "algebra/search_options.h"
 
 namespace relufit {
 
@@ -35,6 +36,7 @@ struct SearchControl {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   uint64_t node_limit = 0;                // 0: none
   unsigned threads = 0;                   // search threads for this solve; 0: every core
+  SearchOptions options;                  // the search's constants (threads above wins when set)
   std::function<bool()> cancelled;        // polled at every node; may be empty
   std::function<void(const SolveStats&)> progress;  // called about every 0.5 s; may be empty
 };
@@ -82,7 +84,9 @@ constexpr uint64_t kMaxSignCases = 100000;
 // lexicographically with '+' < '-' < '0' (m + 1 cases for one output).
 std::vector<SignCase> enumerate_sign_cases(uint32_t m, uint32_t k);
 
-// Decides a problem of any output_dim. For several outputs, a complete
+// Decides a problem of any output_dim, on control.threads threads (the
+// calling one and helpers from TaskPool::shared()); the verdict does not
+// depend on the number of threads. For several outputs, a complete
 // pattern whose relaxation holds is tried with rational output weights, then
 // with the algebraic step (algebraic.h); where both fail and no pinned-
 // direction proof exists, the verdict is UNKNOWN naming the pattern and step.

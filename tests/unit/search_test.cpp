@@ -110,6 +110,7 @@ TEST(Search, LimitsEndInUnknownWithAReason) {
   RequestData r = planted(rng, 30, 2, 3, 3);
   SolveSettings settings;
   settings.control.node_limit = 5;
+  settings.control.options.primal_heuristic = false;  // it could fit before the limit
   AnswerData a = solve(r, settings);
   EXPECT_EQ(a.verdict, Verdict::kUnknown);
   EXPECT_NE(a.reason.find("node limit"), std::string::npos) << a.reason;
@@ -144,10 +145,10 @@ TEST(Search, TooManySignCasesIsUnknownNotAHang) {
   EXPECT_EQ(count_sign_cases(2, 2), 36u);
   EXPECT_GT(count_sign_cases(12, 32), kMaxSignCases);
   RequestData r;
-  r.input_dim = 1;
+  r.input_dim = 2;  // d = 1 would be decided by breakpoints, before any sign case
   r.hidden_width = 4;
   r.output_dim = 20;
-  r.x = {{"0"}, {"1"}};
+  r.x = {{"0", "0"}, {"1", "0"}};
   r.y = {std::vector<std::string>(20, "1"), std::vector<std::string>(20, "2")};
   AnswerData a = solve(r);
   EXPECT_EQ(a.verdict, Verdict::kUnknown);

@@ -1,0 +1,82 @@
+#include "algebra/primal.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "algebra/lp.h"
+
+namespace relufit {
+
+std::optional<ExactFit> try_float_pattern(const SearchContext& ctx, const FloatFit& fit,
+                                          SearchCounters* counters) {
+  const Problem& p = ctx.p;
+  const uint32_t n = static_cast<uint32_t>(p.num_samples()), m = ctx.m, k = ctx.k;
+  const std::vector<std::string> signs = float_fit_signs(p, fit);
+  SignCase sc;
+  std::vector<bool> dead(m, false);
+  for (uint32_t j = 0; j < m; ++j) {
+    std::vector<int> t(k, 0);
+    for (uint32_t o = 0; o < k; ++o) t[o] = signs[j][o] == '+' ? 1 : signs[j][o] == '-' ? -1 : 0;
+    uint32_t lead = 0;
+    while (t[lead] == 0) ++lead;
+    sc.tau.push_back(t);
+    sc.lead.push_back(lead);
+    double amax = 0, premax = 0;
+    for (uint32_t o = 0; o < k; ++o) amax = std::max(amax, std::fabs(fit.a[j][o]));
+    for (uint32_t i = 0; i < n; ++i) premax = std::max(premax, fit.pre[i][j]);
+    // Lemma 1: a neuron that never acts is the zero neuron, inactive everywhere.
+    dead[j] = premax <= 1e-9 || amax < 1e-9;
+  }
+  for (uint32_t j = 0; j < m; ++j)
+    for (uint32_t o = sc.lead[j] + 1; o < k; ++o)
+      if (sc.tau[j][o] != 0) sc.blocks.emplace_back(j, o);
+
+  std::vector<uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  std::vector<std::string> path(n, std::string(m, '0'));
+  struct Tie {
+    uint32_t i, j;
+    double margin;
+  };
+  std::vector<Tie> ties;
+  for (uint32_t j = 0; j < m; ++j) {
+    if (dead[j]) continue;
+    double scale = 1;
+    for (uint32_t i = 0; i < n; ++i) scale = std::max(scale, std::fabs(fit.pre[i][j]));
+    for (uint32_t i = 0; i < n; ++i) {
+      if (ctx.zero_input(i)) continue;
+      const double v = fit.pre[i][j];
+      if (v > 0) path[i][j] = '1';
+      if (std::fabs(v) <= ctx.options.near_tie * scale) ties.push_back({i, j, std::fabs(v)});
+    }
+  }
+  std::sort(ties.begin(), ties.end(), [](const Tie& a, const Tie& b) { return a.margin < b.margin; });
+  if (ties.size() > ctx.options.max_tie_flips) ties.resize(ctx.options.max_tie_flips);
+
+  auto attempt = [&](const std::vector<std::string>& pattern) -> std::optional<ExactFit> {
+    const std::vector<LpRow> rows = path_rows(ctx, sc, order, pattern);
+    LpResult res = solve_lp_feasibility(rows, ctx.num_vars(sc), nullptr);
+    ++counters->lps;
+    if (!res.feasible) return std::nullopt;
+    const PatternView view{sc, order, pattern, rows};
+    return recover_weights(ctx, view, res.point, counters);
+  };
+  auto flip = [](std::vector<std::string>* pattern, const Tie& t) {
+    char& c = (*pattern)[t.i][t.j];
+    c = c == '1' ? '0' : '1';
+  };
+  if (auto out = attempt(path)) return out;
+  for (const Tie& t : ties) {
+    flip(&path, t);
+    if (auto out = attempt(path)) return out;
+    flip(&path, t);
+  }
+  if (ties.size() > 1) {
+    for (const Tie& t : ties) flip(&path, t);
+    if (auto out = attempt(path)) return out;
+  }
+  return std::nullopt;
+}
+
+}  // namespace relufit

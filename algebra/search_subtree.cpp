@@ -1,0 +1,303 @@
+#include "algebra/search_subtree.h"
+
+#include <algorithm>
+
+#include "algebra/lp.h"
+
+namespace relufit {
+
+SubtreeSearch::SubtreeSearch(const SearchContext& ctx, std::shared_ptr<const CaseSpec> spec,
+                             SubtreeRoot root)
+    : ctx_(ctx), spec_(std::move(spec)) {
+  path_ = std::move(root.path);
+  rows_ = path_rows(ctx_, spec_->signs, spec_->order, path_);
+  Frame f;
+  f.depth = path_.size();
+  if (!path_.empty()) f.act = path_.back();
+  f.point = root.point ? root.point
+                       : std::make_shared<const std::vector<mpq_class>>(ctx_.num_vars(spec_->signs),
+                                                                        mpq_class(0));
+  stack_.push_back(std::move(f));
+}
+
+const std::vector<mpq_class>& SubtreeSearch::realizability(uint32_t j, ColumnMemo* memo,
+                                                           SearchCounters* counters) {
+  std::string key;
+  key.reserve(path_.size());
+  for (const auto& act : path_) key.push_back(act[j]);
+  auto& table = (*memo)[spec_->order_id];
+  auto it = table.find(key);
+  if (it != table.end()) return it->second;
+  std::vector<mpq_class> farkas;
+  if (key.find('1') != std::string::npos) {
+    LpResult res = solve_lp_feasibility(column_rows(ctx_, spec_->order, key), ctx_.dz, nullptr);
+    ++counters->lps;
+    if (!res.feasible) farkas = std::move(res.farkas);
+  }
+  return table.emplace(std::move(key), std::move(farkas)).first->second;
+}
+
+// Activation vectors for sample order[depth] allowed by the symmetry rule
+// (proto: Lemma 2), the one predicted by `point` first, then by distance.
+std::vector<std::string> SubtreeSearch::children(size_t depth, const std::vector<mpq_class>& point) const {
+  const uint32_t m = ctx_.m, dz = ctx_.dz;
+  const uint32_t i = spec_->order[depth];
+  std::string predicted(m, '0');
+  // x~_i = 0: every activation gives the same rows, so one child stands for all.
+  if (ctx_.zero_input(i)) return {predicted};
+  for (uint32_t j = 0; j < m; ++j) {
+    mpq_class v = 0;
+    for (uint32_t t = 0; t < dz; ++t) v += point[j * dz + t] * ctx_.xt[i][t];
+    if (sgn(v) > 0) predicted[j] = '1';
+  }
+  // tied[j]: neurons j, j+1 share a sign group and agree on all decided samples.
+  std::vector<bool> tied(m, false);
+  for (uint32_t j = 0; j + 1 < m; ++j) {
+    if (!spec_->signs.same_type(j, j + 1)) continue;
+    bool same = true;
+    for (const auto& act : path_)
+      if (act[j] != act[j + 1]) {
+        same = false;
+        break;
+      }
+    tied[j] = same;
+  }
+  std::vector<std::string> out;
+  for (uint32_t mask = 0; mask < (1u << m); ++mask) {
+    std::string act(m, '0');
+    for (uint32_t j = 0; j < m; ++j)
+      if (mask & (1u << j)) act[j] = '1';
+    bool ok = true;
+    for (uint32_t j = 0; j + 1 < m && ok; ++j)
+      if (tied[j] && act[j] == '0' && act[j + 1] == '1') ok = false;
+    if (ok) out.push_back(act);
+  }
+  auto distance = [&](const std::string& a) {
+    int d = 0;
+    for (uint32_t j = 0; j < m; ++j) d += a[j] != predicted[j];
+    return d;
+  };
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const std::string& a, const std::string& b) { return distance(a) < distance(b); });
+  return out;
+}
+
+// Visits the node on top of the stack: records it in the proof, cuts it with
+// a certificate, decides a complete pattern, or prepares its children.
+NodeOutcome SubtreeSearch::visit(ColumnMemo* memo, SearchCounters* counters) {
+  Frame& f = stack_.back();
+  f.visited = true;
+  ++counters->nodes;
+  ++nodes_;
+  counters->note_depth(static_cast<uint32_t>(f.depth));
+  ProofItem item;
+  ProofNodeData& node = item.node;
+  node.depth = static_cast<uint32_t>(f.depth);
+  node.activation = f.act;
+  node.kind = ProofNodeKind::kBranch;
+  const SignCase& sc = spec_->signs;
+  if (f.depth > 0) {
+    for (uint32_t j = 0; j < ctx_.m; ++j) {
+      const auto& farkas = realizability(j, memo, counters);
+      if (!farkas.empty()) {
+        node.kind = ProofNodeKind::kUnrealizable;
+        node.neuron = j;
+        node.farkas = sparse_farkas(farkas);
+        proof_.push_back(std::move(item));
+        return NodeOutcome::kUnrealizable;
+      }
+    }
+    // The parent's point often satisfies the new sample's rows already.
+    const auto first_new = rows_.cend() - static_cast<long>(sc.rows_per_sample());
+    if (!point_satisfies(first_new, rows_.cend(), *f.point)) {
+      LpResult res = solve_lp_feasibility(rows_, ctx_.num_vars(sc), nullptr);
+      ++counters->lps;
+      if (!res.feasible) {
+        node.kind = ProofNodeKind::kLpInfeasible;
+        node.farkas = sparse_farkas(res.farkas);
+        proof_.push_back(std::move(item));
+        return NodeOutcome::kLpInfeasible;
+      }
+      f.point = std::make_shared<const std::vector<mpq_class>>(std::move(res.point));
+    }
+  }
+  if (f.depth == ctx_.p.num_samples()) {
+    const PatternView view{sc, spec_->order, path_, rows_};
+    if (auto fit = recover_weights(ctx_, view, *f.point, counters)) {
+      fit_ = std::move(fit);
+      return NodeOutcome::kFit;
+    }
+    if (prove_pinned(ctx_, view, &node, counters)) {
+      proof_.push_back(std::move(item));
+      return NodeOutcome::kPinned;
+    }
+    std::string step;
+    if (auto fit = algebraic_weights(ctx_, view, &step, counters)) {
+      fit_ = std::move(fit);
+      return NodeOutcome::kFit;
+    }
+    // The relaxation holds but no fit was found: no proof for this pattern,
+    // so the verdict can at best be UNKNOWN.
+    if (undecided_.empty()) {
+      undecided_ = describe_pattern(view);
+      undecided_step_ = step;
+    }
+    node.kind = ProofNodeKind::kUnspecified;
+    proof_.push_back(std::move(item));
+    return NodeOutcome::kUndecided;
+  }
+  proof_.push_back(std::move(item));
+  f.kids = children(f.depth, *f.point);
+  return NodeOutcome::kBranched;
+}
+
+void SubtreeSearch::pop() {
+  Frame& f = stack_.back();
+  for (uint64_t ref : f.donated) {
+    ProofItem item;
+    item.ref = ref;
+    proof_.push_back(std::move(item));
+  }
+  if (f.depth > 0) {
+    path_.pop_back();
+    rows_.resize(rows_.size() - spec_->signs.rows_per_sample());
+  }
+  stack_.pop_back();
+}
+
+SubtreeSearch::Status SubtreeSearch::run(uint64_t budget, const std::function<Poll()>& poll,
+                                         ColumnMemo* memo, SearchCounters* counters) {
+  while (!stack_.empty()) {
+    Frame& f = stack_.back();
+    if (!f.visited) {
+      if (poll && poll() == Poll::kPause) return Status::kPaused;
+      if (budget == 0) return Status::kBudget;
+      --budget;
+      switch (visit(memo, counters)) {
+        case NodeOutcome::kFit:
+          return Status::kFit;
+        case NodeOutcome::kBranched:
+          break;
+        default:
+          pop();
+      }
+      continue;
+    }
+    if (f.next_kid == f.kids.size()) {
+      pop();
+      continue;
+    }
+    Frame child;
+    child.depth = f.depth + 1;
+    child.act = f.kids[f.next_kid++];
+    child.point = f.point;
+    path_.push_back(child.act);
+    append_sample_rows(ctx_, spec_->signs, spec_->order[f.depth], child.act, &rows_);
+    stack_.push_back(std::move(child));
+  }
+  return Status::kDone;
+}
+
+SubtreeRoot SubtreeSearch::root_below(const Frame& f, const std::string& kid) const {
+  SubtreeRoot r;
+  r.path.assign(path_.begin(), path_.begin() + static_cast<long>(f.depth));
+  r.path.push_back(kid);
+  r.point = f.point;
+  return r;
+}
+
+std::vector<std::pair<uint64_t, SubtreeRoot>> SubtreeSearch::donate(
+    const std::function<uint64_t()>& new_id) {
+  std::vector<std::pair<uint64_t, SubtreeRoot>> out;
+  for (Frame& f : stack_) {
+    if (!f.visited || f.next_kid >= f.kids.size()) continue;
+    std::vector<uint64_t> refs;
+    for (size_t c = f.next_kid; c < f.kids.size(); ++c) {
+      const uint64_t id = new_id();
+      refs.push_back(id);
+      out.emplace_back(id, root_below(f, f.kids[c]));
+    }
+    f.kids.resize(f.next_kid);
+    // Earlier donations of this frame were of later children: these go first.
+    f.donated.insert(f.donated.begin(), refs.begin(), refs.end());
+    break;
+  }
+  return out;
+}
+
+std::vector<std::pair<uint64_t, SubtreeRoot>> SubtreeSearch::close(
+    const std::function<uint64_t()>& new_id) {
+  std::vector<std::pair<uint64_t, SubtreeRoot>> out;
+  // Unwinding the stack from the top gives the open nodes in preorder.
+  while (!stack_.empty()) {
+    Frame& f = stack_.back();
+    if (!f.visited) {
+      const uint64_t id = new_id();
+      SubtreeRoot r;
+      r.path = path_;
+      r.point = f.point;
+      out.emplace_back(id, std::move(r));
+      ProofItem item;
+      item.ref = id;
+      proof_.push_back(std::move(item));
+      f.donated.clear();
+    } else {
+      std::vector<uint64_t> refs;
+      for (size_t c = f.next_kid; c < f.kids.size(); ++c) {
+        const uint64_t id = new_id();
+        refs.push_back(id);
+        out.emplace_back(id, root_below(f, f.kids[c]));
+      }
+      f.kids.resize(f.next_kid);
+      f.donated.insert(f.donated.begin(), refs.begin(), refs.end());
+    }
+    pop();
+  }
+  return out;
+}
+
+SubtreeResult decide_subtree(const SearchContext& ctx, std::shared_ptr<const CaseSpec> spec,
+                             SubtreeRoot root, uint64_t node_budget, SearchCounters* counters) {
+  SubtreeSearch search(ctx, std::move(spec), std::move(root));
+  ColumnMemo memo;
+  SubtreeResult result;
+  const auto status = search.run(node_budget, nullptr, &memo, counters);
+  if (status == SubtreeSearch::Status::kFit) {
+    result.fit = std::move(search.fit());
+    return result;
+  }
+  if (status != SubtreeSearch::Status::kDone) {
+    uint64_t next = 0;
+    for (auto& [id, r] : search.close([&]() { return next++; })) result.open.push_back(std::move(r));
+  }
+  result.undecided = search.undecided();
+  result.proof = search.take_proof();
+  return result;
+}
+
+std::vector<ProofNodeData> splice_proof(uint64_t root_id,
+                                        std::unordered_map<uint64_t, std::vector<ProofItem>>* parts) {
+  std::vector<ProofNodeData> out;
+  // A stack of (part, position) replaces recursion: references may nest deeply.
+  std::vector<std::pair<std::vector<ProofItem>*, size_t>> todo;
+  auto open = [&](uint64_t id) {
+    auto it = parts->find(id);
+    if (it != parts->end()) todo.emplace_back(&it->second, 0);
+  };
+  open(root_id);
+  while (!todo.empty()) {
+    auto& [part, pos] = todo.back();
+    if (pos == part->size()) {
+      todo.pop_back();
+      continue;
+    }
+    ProofItem& item = (*part)[pos++];
+    if (item.ref != ProofItem::kNoRef)
+      open(item.ref);
+    else
+      out.push_back(std::move(item.node));
+  }
+  return out;
+}
+
+}  // namespace relufit
