@@ -71,10 +71,14 @@ struct CaseTreeData {
 };
 
 struct CertificateData {
-  enum class Kind { kNone, kConflictingPair, kCaseTree };
+  enum class Kind { kNone, kConflictingPair, kCaseTree, kBreakpointBound };
   Kind kind = Kind::kNone;
   uint32_t first = 0, second = 0;  // for kConflictingPair
   CaseTreeData case_tree;          // for kCaseTree
+  // For kBreakpointBound (input_dim 1): output `breakpoint_output` needs at
+  // least `min_breakpoints` slope changes, more than hidden_width neurons give.
+  uint32_t breakpoint_output = 0;
+  uint32_t min_breakpoints = 0;
 };
 
 struct SolveStats {

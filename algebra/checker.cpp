@@ -379,6 +379,63 @@ CheckResult check_conflict(const Data& data, uint32_t first, uint32_t second) {
   return fail("conflicting pair: samples have equal labels");
 }
 
+// BreakpointBound (the lemma is on the message in relufit.proto): p* of
+// output `output`, recomputed here from the request alone, must equal the
+// claim and exceed the width.
+CheckResult check_breakpoint_bound(const Data& data, uint32_t output, uint32_t claimed) {
+  if (data.d != 1) return fail("breakpoint bound: input_dim is " + std::to_string(data.d) + ", not 1");
+  if (output >= data.k) return fail("breakpoint bound: output " + std::to_string(output) + " out of range");
+  std::vector<size_t> order(data.n);
+  for (size_t i = 0; i < data.n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return fmpq_cmp(data.x[a][0].get(), data.x[b][0].get()) < 0;
+  });
+  // The distinct inputs in increasing order with output `output`'s labels.
+  std::vector<Q> xs, ys;
+  for (size_t i : order) {
+    if (!xs.empty() && xs.back() == data.x[i][0]) {
+      if (ys.back() != data.y[i][output])
+        return fail("breakpoint bound: two samples with equal input have different labels of output " +
+                    std::to_string(output));
+      continue;
+    }
+    xs.push_back(data.x[i][0]);
+    ys.push_back(data.y[i][output]);
+  }
+  // Slopes, signs of their changes, and the runs of equal nonzero signs.
+  std::vector<Q> slope(xs.size() > 0 ? xs.size() - 1 : 0);
+  for (size_t i = 0; i + 1 < xs.size(); ++i) {
+    Q dy, dx;
+    fmpq_sub(dy.get(), ys[i + 1].get(), ys[i].get());
+    fmpq_sub(dx.get(), xs[i + 1].get(), xs[i].get());
+    fmpq_div(slope[i].get(), dy.get(), dx.get());
+  }
+  uint64_t p = 0, run = 0;
+  int previous = 0;
+  for (size_t i = 1; i < slope.size(); ++i) {
+    const int e = fmpq_cmp(slope[i].get(), slope[i - 1].get());
+    const int sign = e > 0 ? 1 : e < 0 ? -1 : 0;
+    if (sign != 0 && sign == previous) {
+      ++run;
+    } else {
+      p += (run + 1) / 2;
+      run = sign != 0 ? 1 : 0;
+    }
+    previous = sign;
+  }
+  p += (run + 1) / 2;
+  if (p != claimed)
+    return fail("breakpoint bound: output " + std::to_string(output) + " needs " + std::to_string(p) +
+                " slope changes, the certificate claims " + std::to_string(claimed));
+  if (p <= data.m)
+    return fail("breakpoint bound: output " + std::to_string(output) + " needs " + std::to_string(p) +
+                " slope changes, which width " + std::to_string(data.m) + " can make");
+  return pass("breakpoint bound: output " + std::to_string(output) + " needs at least " +
+              std::to_string(p) + " slope changes (recomputed from the " + std::to_string(xs.size()) +
+              " distinct inputs), width " + std::to_string(data.m) + " gives at most " +
+              std::to_string(data.m));
+}
+
 // Verifies one sign case's preorder tree.
 class TreeChecker {
  public:
@@ -766,6 +823,9 @@ CheckResult check_answer(const RequestData& request, const AnswerData& answer) {
           return check_conflict(data, answer.certificate.first, answer.certificate.second);
         case CertificateData::Kind::kCaseTree:
           return check_case_tree(data, answer.certificate.case_tree);
+        case CertificateData::Kind::kBreakpointBound:
+          return check_breakpoint_bound(data, answer.certificate.breakpoint_output,
+                                        answer.certificate.min_breakpoints);
         default:
           return fail("INFEASIBLE without a certificate");
       }

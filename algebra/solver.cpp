@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 
+#include "algebra/breakpoints.h"
 #include "algebra/number.h"
 
 namespace relufit {
@@ -33,6 +34,21 @@ std::string activation_of(const std::vector<std::vector<mpq_class>>& w,
   return act;
 }
 
+// Rational weights (w: m x d, b: m, a: m x k, c: k or empty) as the answer's network.
+void set_network(const Problem& p, const std::vector<std::vector<mpq_class>>& w,
+                 const std::vector<mpq_class>& b, const std::vector<std::vector<mpq_class>>& a,
+                 const std::vector<mpq_class>& c, NetworkData* network) {
+  for (uint32_t j = 0; j < p.hidden_width; ++j) {
+    NeuronData neuron;
+    for (const auto& v : w[j]) neuron.input_weights.push_back(rational_to_string(v));
+    if (p.hidden_bias) neuron.bias = rational_to_string(b[j]);
+    for (const auto& v : a[j]) neuron.output_weights.push_back(rational_to_string(v));
+    network->neurons.push_back(std::move(neuron));
+  }
+  for (const auto& v : c) network->output_bias.push_back(rational_to_string(v));
+  for (const auto& x : p.x) network->activation.push_back(activation_of(w, b, x));
+}
+
 }  // namespace
 
 AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
@@ -51,6 +67,27 @@ AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
     answer.certificate.second = second;
     return finish();
   }
+  if (p.input_dim == 1) {
+    // One input (breakpoints.h): a width below the slope changes the data
+    // force is empty, with a short proof; a fit is built when the width
+    // allows it; what is left (mostly width = p*) goes to the search.
+    BreakpointDecision bp = decide_by_breakpoints(p, settings.control);
+    if (bp.kind == BreakpointDecision::Kind::kInfeasible) {
+      answer.verdict = Verdict::kInfeasible;
+      answer.certificate.kind = CertificateData::Kind::kBreakpointBound;
+      answer.certificate.breakpoint_output = bp.output;
+      answer.certificate.min_breakpoints = bp.min_breakpoints;
+      return finish();
+    }
+    if (bp.kind == BreakpointDecision::Kind::kFeasible) {
+      answer.verdict = Verdict::kFeasible;
+      std::vector<std::vector<mpq_class>> w;
+      for (const auto& v : bp.fit.w) w.push_back({v});
+      set_network(p, w, bp.fit.b, bp.fit.a, p.output_bias ? bp.fit.c : std::vector<mpq_class>{},
+                  &answer.network);
+      return finish();
+    }
+  }
   SearchOutcome out = search_patterns(p, settings.control, &answer.stats);
   answer.verdict = out.verdict;
   answer.reason = out.reason;
@@ -66,15 +103,7 @@ AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
     answer.network.output_bias = fit.c;
     answer.network.activation = fit.activation;
   } else if (out.verdict == Verdict::kFeasible) {
-    for (uint32_t j = 0; j < p.hidden_width; ++j) {
-      NeuronData neuron;
-      for (const auto& v : out.w[j]) neuron.input_weights.push_back(rational_to_string(v));
-      if (p.hidden_bias) neuron.bias = rational_to_string(out.b[j]);
-      for (const auto& v : out.a[j]) neuron.output_weights.push_back(rational_to_string(v));
-      answer.network.neurons.push_back(std::move(neuron));
-    }
-    for (const auto& v : out.c) answer.network.output_bias.push_back(rational_to_string(v));
-    for (const auto& x : p.x) answer.network.activation.push_back(activation_of(out.w, out.b, x));
+    set_network(p, out.w, out.b, out.a, out.c, &answer.network);
   } else if (out.verdict == Verdict::kInfeasible) {
     answer.certificate.kind = CertificateData::Kind::kCaseTree;
     answer.certificate.case_tree = std::move(out.proof);

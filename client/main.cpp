@@ -180,6 +180,11 @@ void print_human(int num_samples, const relufit::v1::SolveResponse& r) {
     if (cert.has_conflicting_pair()) {
       std::cout << "proof: samples " << cert.conflicting_pair().first() << " and "
                 << cert.conflicting_pair().second() << " have the same input and different labels\n";
+    } else if (cert.has_breakpoint_bound()) {
+      const auto& bb = cert.breakpoint_bound();
+      std::cout << "proof: breakpoint bound: output " << bb.output() << " needs at least "
+                << bb.min_breakpoints()
+                << " slope changes, more than the hidden neurons can make (one each)\n";
     } else if (cert.has_case_tree()) {
       size_t nodes = 0, lp = 0, unreal = 0;
       for (const auto& c : cert.case_tree().cases())

@@ -88,6 +88,10 @@ v1::SolveResponse answer_to_proto(const AnswerData& a, unsigned digits, bool inc
     if (a.certificate.kind == CertificateData::Kind::kConflictingPair) {
       cert->mutable_conflicting_pair()->set_first(a.certificate.first);
       cert->mutable_conflicting_pair()->set_second(a.certificate.second);
+    } else if (a.certificate.kind == CertificateData::Kind::kBreakpointBound) {
+      // A few bytes: sent even without include_proof, like the conflicting pair.
+      cert->mutable_breakpoint_bound()->set_output(a.certificate.breakpoint_output);
+      cert->mutable_breakpoint_bound()->set_min_breakpoints(a.certificate.min_breakpoints);
     } else if (a.certificate.kind == CertificateData::Kind::kCaseTree && include_proof) {
       auto* tree = cert->mutable_case_tree();
       for (const auto& sc : a.certificate.case_tree.cases) {
@@ -142,6 +146,10 @@ AnswerData answer_from_proto(const v1::SolveResponse& r) {
     a.certificate.kind = CertificateData::Kind::kConflictingPair;
     a.certificate.first = cert.conflicting_pair().first();
     a.certificate.second = cert.conflicting_pair().second();
+  } else if (cert.has_breakpoint_bound()) {
+    a.certificate.kind = CertificateData::Kind::kBreakpointBound;
+    a.certificate.breakpoint_output = cert.breakpoint_bound().output();
+    a.certificate.min_breakpoints = cert.breakpoint_bound().min_breakpoints();
   } else if (cert.has_case_tree()) {
     a.certificate.kind = CertificateData::Kind::kCaseTree;
     auto& tree = a.certificate.case_tree;
