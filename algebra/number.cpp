@@ -1,6 +1,6 @@
 #include "algebra/number.h"
 
-#include "algebra/algebraic.h"
+#include "algebra/algebraic_number.h"
 
 #include <algorithm>
 #include <cctype>
