@@ -329,6 +329,7 @@ int main(int argc, char** argv) {
   double time_limit = 0;
   uint64_t node_limit = 0;
   uint32_t digits = 0;
+  uint32_t threads = 0;
   CsvArchitecture csv;
   uint32_t override_width = 0;
   solve->add_option("FILE", file, "SolveRequest in protobuf JSON (.json) or samples in CSV (.csv)")
@@ -337,6 +338,8 @@ int main(int argc, char** argv) {
   solve->add_option("--time-limit", time_limit, "Seconds for the search (default: the server's)")
       ->check(CLI::NonNegativeNumber);
   solve->add_option("--node-limit", node_limit, "Largest number of search nodes (default: none)");
+  solve->add_option("--threads", threads,
+                    "Search threads for this solve (default: the server's; capped by it)");
   solve->add_option("--digits", digits, "Significant digits of decimal renderings (default 30)")
       ->check(CLI::Range(1, 1000));
   solve->add_flag("--no-proof", no_proof, "Leave the infeasibility case tree out of the response");
@@ -366,6 +369,8 @@ int main(int argc, char** argv) {
   submit->add_option("--time-limit", time_limit, "Seconds for the search (default: the server's)")
       ->check(CLI::NonNegativeNumber);
   submit->add_option("--node-limit", node_limit, "Largest number of search nodes (default: none)");
+  submit->add_option("--threads", threads,
+                     "Search threads for this solve (default: the server's; capped by it)");
   submit->add_option("--input-dim", csv.input_dim, "CSV: number of input columns");
   submit->add_option("--hidden-width", override_width, "Hidden width (required for CSV)");
   submit->add_flag("--no-hidden-bias", csv.no_hidden_bias, "CSV: neurons without bias");
@@ -420,6 +425,7 @@ int main(int argc, char** argv) {
       if (override_width) req.mutable_architecture()->set_hidden_width(override_width);
       if (time_limit > 0) req.mutable_options()->set_time_limit_seconds(time_limit);
       if (node_limit > 0) req.mutable_options()->set_node_limit(node_limit);
+      if (threads > 0) req.mutable_options()->set_threads(threads);
       if (digits > 0) req.mutable_options()->set_decimal_digits(digits);
       if (no_proof) req.mutable_options()->set_include_proof(false);
       auto stub = connect(server);
@@ -455,6 +461,7 @@ int main(int argc, char** argv) {
       if (override_width) r.mutable_architecture()->set_hidden_width(override_width);
       if (time_limit > 0) r.mutable_options()->set_time_limit_seconds(time_limit);
       if (node_limit > 0) r.mutable_options()->set_node_limit(node_limit);
+      if (threads > 0) r.mutable_options()->set_threads(threads);
       auto stub = connect(server);
       grpc::ClientContext ctx;
       prepare(ctx);

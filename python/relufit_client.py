@@ -86,8 +86,12 @@ def load_request(path: Union[str, os.PathLike]) -> pb.SolveRequest:
 def build_request(xs: Sequence[Sequence[ExactLike]], ys: Sequence[Sequence[ExactLike]],
                   hidden_width: int, *, hidden_bias: bool = True, output_bias: bool = True,
                   time_limit_seconds: float = 0.0, node_limit: int = 0,
-                  decimal_digits: int = 0, include_proof: bool = True) -> pb.SolveRequest:
-    """Builds a SolveRequest from inputs xs[i] and labels ys[i] (exact numbers)."""
+                  decimal_digits: int = 0, include_proof: bool = True,
+                  threads: int = 0) -> pb.SolveRequest:
+    """Builds a SolveRequest from inputs xs[i] and labels ys[i] (exact numbers).
+
+    threads: search threads for this solve; 0 leaves it to the server (its
+    --search-threads, by default every core), which also caps it."""
     if len(xs) != len(ys) or not xs:
         raise ValueError("xs and ys must be non-empty and of equal length")
     request = pb.SolveRequest()
@@ -106,6 +110,7 @@ def build_request(xs: Sequence[Sequence[ExactLike]], ys: Sequence[Sequence[Exact
     options.node_limit = node_limit
     options.decimal_digits = decimal_digits
     options.include_proof = include_proof
+    options.threads = threads
     return request
 
 

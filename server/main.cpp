@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--max-time-limit", options.max_time_limit, "Cap on any request's time limit (s)")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--search-threads", options.search_threads,
+                 "Search threads per solve, 0: every core; also the most a request's "
+                 "options.threads gets")
+      ->capture_default_str()->check(CLI::Range(0, 1024));
   app.add_option("--max-message-mb", max_message_mb,
                  "Largest request message accepted, in MiB (Verify carries whole proofs)")
       ->capture_default_str()->check(CLI::Range(1, 2047));
@@ -143,8 +147,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   jobs.start();
-  spdlog::info("relufit-server listening on {} (port {}), store {}, {} worker(s)", listen,
-               bound_port, store_path, job_options.workers);
+  spdlog::info("relufit-server listening on {} (port {}), store {}, {} worker(s), {} search "
+               "thread(s) per solve", listen, bound_port, store_path, job_options.workers,
+               relufit::search_threads_for(relufit::v1::SolveOptions(), options));
 
   std::thread waiter([&]() {
     int sig = 0;

@@ -4,12 +4,20 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "algebra/checker.h"
 #include "algebra/solver.h"
 #include "server/convert.h"
 
 namespace relufit {
+
+unsigned search_threads_for(const v1::SolveOptions& opts, const ServiceOptions& options) {
+  const unsigned cap = options.search_threads
+                           ? options.search_threads
+                           : std::max(1u, std::thread::hardware_concurrency());
+  return opts.threads() ? std::min(opts.threads(), cap) : cap;
+}
 
 ValidationError validate_request(const v1::SolveRequest& request, const ServiceOptions& options,
                                  Problem* problem) {
@@ -42,6 +50,7 @@ ValidationError run_pipeline(const v1::SolveRequest& request, const ServiceOptio
                             std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                 std::chrono::duration<double>(limit)));
   settings.control.node_limit = opts.node_limit();
+  settings.control.threads = search_threads_for(opts, options);
   const std::atomic<bool>* shutting_down = options.shutting_down;
   settings.control.cancelled = [&control, shutting_down]() {
     return (shutting_down && shutting_down->load()) || (control.cancelled && control.cancelled());
@@ -65,9 +74,9 @@ ValidationError run_pipeline(const v1::SolveRequest& request, const ServiceOptio
   } else {
     answer.check_summary = check.message;
   }
-  spdlog::info("solve n={} d={} m={} k={}: {} in {:.3f}s ({} nodes, {} LPs){}{}",
+  spdlog::info("solve n={} d={} m={} k={} threads={}: {} in {:.3f}s ({} nodes, {} LPs){}{}",
                problem.num_samples(), problem.input_dim, problem.hidden_width, problem.output_dim,
-               verdict_name(answer.verdict), answer.stats.solve_seconds, answer.stats.nodes,
+               settings.control.threads, verdict_name(answer.verdict), answer.stats.solve_seconds, answer.stats.nodes,
                answer.stats.lps_solved, answer.reason.empty() ? "" : ": ", answer.reason);
   const bool include_proof = !opts.has_include_proof() || opts.include_proof();
   *response = answer_to_proto(answer, settings.decimal_digits, include_proof);

@@ -17,6 +17,7 @@ struct ServiceOptions {
   ProblemLimits limits;                 // request size limits
   double default_time_limit = 60;       // seconds, when the request sets none
   double max_time_limit = 3600;         // seconds, cap on any request
+  unsigned search_threads = 0;          // per solve, and the most a request gets; 0: every core
   const std::atomic<bool>* shutting_down = nullptr;  // stops running solves
 };
 
@@ -26,6 +27,10 @@ struct PipelineControl {
   std::function<bool()> cancelled;                   // may be empty
   std::function<void(const SolveStats&)> progress;   // may be empty
 };
+
+// Search threads for a request: its options.threads, or the server's
+// default when 0, capped by the server's setting (at least 1).
+unsigned search_threads_for(const v1::SolveOptions& opts, const ServiceOptions& options);
 
 // Validates the request (INVALID_ARGUMENT / RESOURCE_EXHAUSTED in the
 // returned error), or solves it, checks the answer and fills *response.

@@ -138,6 +138,10 @@ def run_checks(args, env, addr, planted):
                       for s in request.dataset.samples), "evaluate() reproduces every label exactly")
         same = request_from_dict(to_dict(request))
         check(same == request, "to_dict / request_from_dict round trip")
+        threaded = build_request([[0], [1]], [[0], [1]], hidden_width=1, threads=1)
+        check(threaded.options.threads == 1
+              and client.solve(threaded).verdict == pb.VERDICT_FEASIBLE,
+              "build_request(threads=1) sets options.threads and solves")
         check(load_request(planted).architecture.hidden_width == 2, "load_request reads JSON")
         try:
             build_request([[0.1]], [[1]], hidden_width=1)

@@ -108,6 +108,26 @@ C solve "$TESTS/golden/shared/xor_m1.json" --json > /dev/null 2> "$WORK/err"; gr
 mk 1 1 '{"x":["123456"],"y":["1"]}'; expect_error "$WORK/bad.json" 'RESOURCE_EXHAUSTED: dataset.samples\[0\].x\[0\]' "digit limit"
 stop_server
 
+# 9b. Search threads: a request's options.threads (relufit solve/submit
+# --threads), the server's --search-threads as default and cap.
+xor1="$TESTS/golden/shared/xor_m1.json"
+start_server --search-threads 1
+grep -q ', 1 search thread(s) per solve' "$WORK/server.log" && pass "server reports --search-threads 1" || fail "server log: $(head -3 "$WORK/server.log")"
+C solve "$xor1" --json --threads 4 > /dev/null 2> "$WORK/err" && grep -q 'threads=1:' "$WORK/server.log" \
+  && pass "--threads 4 capped at the server's 1" || fail "--threads 4 on a 1-thread server: $(cat "$WORK/err"; grep threads= "$WORK/server.log")"
+id=$(C submit "$xor1" --threads 2 2> "$WORK/err") && C watch "$id" --json > /dev/null 2>> "$WORK/err" \
+  && [ "$(grep -c 'threads=1:' "$WORK/server.log")" -eq 2 ] && pass "a job solves with its request's (capped) threads" \
+  || fail "job with --threads: $(cat "$WORK/err"; grep threads= "$WORK/server.log")"
+stop_server
+start_server --search-threads 2
+C solve "$xor1" --json --threads 1 > /dev/null 2> "$WORK/err" && grep -q 'threads=1:' "$WORK/server.log" \
+  && pass "--threads 1 on a 2-thread server" || fail "--threads 1: $(cat "$WORK/err"; grep threads= "$WORK/server.log")"
+C solve "$xor1" --json > /dev/null 2> "$WORK/err" && grep -q 'threads=2:' "$WORK/server.log" \
+  && pass "no --threads: the server's --search-threads" || fail "default threads: $(cat "$WORK/err"; grep threads= "$WORK/server.log")"
+stop_server
+"$BIN/relufit" solve --help | grep -q -e --threads && "$BIN/relufit" submit --help | grep -q -e --threads \
+  && "$BIN/relufit-server" --help | grep -q -e --search-threads && pass "threads options in the help texts" || fail "threads help texts"
+
 # 10. Unreachable server: non-zero exit with one line.
 if "$BIN/relufit" --server 127.0.0.1:1 solve "$TESTS/golden/hat_m1.json" 2> "$WORK/err"; then
   fail "unreachable server reported success"
