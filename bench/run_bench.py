@@ -12,7 +12,11 @@ fit the samples (x_i, y_i) with zero error?  One run of this script
      (fractions.Fraction) from a random network of width m with small weights;
      asked at width m, so the expected verdict is FEASIBLE;
    * "narrowed": the same data asked at width m - 1 (expected verdict unknown,
-     usually infeasible);
+     usually infeasible; for d = 1 infeasible when the width is below the
+     data's slope-change bound p*, see min_breakpoints);
+   * a grid point NxDxMxK@WIDTHS asks the same planted data at each of the
+     widths instead (w = m: "planted", w > m: "widened", expected feasible;
+     w < m: "narrowed");
    * "shared":   every /work/shared/instances/*.json, expected verdicts from its
      EXPECTED.tsv;
    * "extra":    each --instance FILE, expected verdict from the EXPECTED.tsv
@@ -21,7 +25,8 @@ fit the samples (x_i, y_i) with zero error?  One run of this script
    an SMT-LIB 2 QF_NRA problem (NAME.smt2) into OUT/instances/;
 2. runs every selected solver on every instance with the same time limit:
    z3 and cvc5 on NAME.smt2, relufit through its command-line client against a
-   relufit server that this script starts (and stops) on a free local port;
+   relufit server that this script starts (and stops) on a free local port,
+   once per --threads value (search threads per solve; peers run once);
 3. checks the answers: two solvers deciding an instance differently, a verdict
    contradicting the expected one, a relufit FEASIBLE network that does not fit
    the samples exactly, or a decided relufit response that `relufit verify`
@@ -58,6 +63,7 @@ import math
 import os
 import platform
 import random
+import re
 import shlex
 import shutil
 import socket
@@ -81,8 +87,8 @@ QUICK_GRID = [(6, 1, 2, 1), (12, 2, 2, 1)]
 QUICK_TIME_LIMIT = 10.0
 DEFAULT_TIME_LIMIT = 60.0
 
-INPUT_RANGE = 9      # inputs are integers in [-INPUT_RANGE, INPUT_RANGE]^d
-WEIGHT_RANGE = 5     # w_j, b_j are integers in [-WEIGHT_RANGE, WEIGHT_RANGE]
+INPUT_RANGE = 9      # inputs are integers in [-INPUT_RANGE, INPUT_RANGE]^d (see input_range)
+WEIGHT_RANGE = 5     # w_j, b_j are integers in [-WEIGHT_RANGE, WEIGHT_RANGE] (b: see input_range)
 OUTPUT_WEIGHTS = [-3, -2, -1, 1, 2, 3]  # a_j entries, each halved with prob. 1/2
 
 # Outcome of one solver run. Only the first two are verdicts.
@@ -264,23 +270,113 @@ class Instance:
     source: Optional[Path] = None      # original file (shared only), copied verbatim
 
 
+def parse_widths(text: str, item: str) -> tuple:
+    """Parses the WIDTHS of a grid point: "1-8", "4", "1-3+5" -> (1, 2, ..)."""
+    widths = []
+    for part in text.split("+"):
+        lo, _, hi = part.partition("-")
+        if not lo.isdigit() or (hi and not hi.isdigit()) or (not hi and _):
+            raise argparse.ArgumentTypeError(
+                f"grid point {item!r}: widths {text!r} are not W, A-B or such joined by '+'")
+        lo, hi = int(lo), int(hi or lo)
+        if lo < 1 or hi < lo:
+            raise argparse.ArgumentTypeError(f"grid point {item!r}: bad width range {part!r}")
+        widths += range(lo, hi + 1)
+    return tuple(dict.fromkeys(widths))
+
+
 def parse_grid(text: str) -> list:
-    """Parses "40x2x3x1,12x2x2x1" into [(40, 2, 3, 1), (12, 2, 2, 1)]."""
+    """Parses "40x2x3x1,200x1x5x1@1-8" into [(40, 2, 3, 1), (200, 1, 5, 1, (1, .., 8))].
+
+    A point NxDxMxK is asked at width M (planted) and M - 1 (narrowed); with
+    @WIDTHS the same planted data is asked at each of those widths instead.
+    """
     grid = []
     for item in filter(None, (s.strip() for s in text.split(","))):
-        parts = item.lower().split("x")
+        shape, _, width_text = item.lower().partition("@")
+        parts = shape.split("x")
         if len(parts) != 4 or not all(p.isdigit() for p in parts):
-            raise argparse.ArgumentTypeError(f"grid point {item!r} is not NxDxMxK")
+            raise argparse.ArgumentTypeError(f"grid point {item!r} is not NxDxMxK[@WIDTHS]")
         n, d, m, k = map(int, parts)
         if min(n, d, m, k) < 1:
             raise argparse.ArgumentTypeError(f"grid point {item!r}: every entry must be >= 1")
-        if n > (2 * INPUT_RANGE + 1) ** d:
-            raise argparse.ArgumentTypeError(
-                f"grid point {item!r}: only {(2 * INPUT_RANGE + 1) ** d} distinct inputs exist")
-        grid.append((n, d, m, k))
+        if _ and not width_text:
+            raise argparse.ArgumentTypeError(f"grid point {item!r}: widths missing after '@'")
+        grid.append((n, d, m, k, parse_widths(width_text, item)) if width_text else (n, d, m, k))
     if not grid:
         raise argparse.ArgumentTypeError("empty grid")
     return grid
+
+
+def format_grid_point(point: tuple) -> str:
+    """(200, 1, 5, 1, (1, .., 8)) -> "200x1x5x1@1-8" (widths as ranges)."""
+    text = "x".join(map(str, point[:4]))
+    if len(point) > 4:
+        ranges, widths = [], sorted(point[4])
+        start = prev = widths[0]
+        for w in widths[1:] + [None]:
+            if w is not None and w == prev + 1:
+                prev = w
+                continue
+            ranges.append(str(start) if start == prev else f"{start}-{prev}")
+            if w is not None:
+                start = prev = w
+        text += "@" + "+".join(ranges)
+    return text
+
+
+def input_range(n: int, d: int) -> tuple:
+    """(R, B): inputs are integers in [-R, R]^d, hidden biases in [-B, B].
+
+    R = INPUT_RANGE and B = WEIGHT_RANGE whenever n distinct inputs fit in
+    [-9, 9]^d (so those instances never change); otherwise R is the least
+    with (2R + 1)^d >= 2n (e.g. n = 200, d = 1: R = 200) and B grows with it
+    (B = WEIGHT_RANGE * R // INPUT_RANGE), so that the neurons' breakpoints
+    spread over the data rather than crowd around 0.
+    """
+    if n <= (2 * INPUT_RANGE + 1) ** d:
+        return INPUT_RANGE, WEIGHT_RANGE
+    r = INPUT_RANGE
+    while (2 * r + 1) ** d < 2 * n:
+        r += 1
+    return r, WEIGHT_RANGE * r // INPUT_RANGE
+
+
+def min_breakpoints(problem: "Problem") -> Optional[int]:
+    """For one-dimensional data (d = 1), p*: a lower bound on the width of any
+    exact fit; None for d > 1 or repeated inputs.
+
+    Sort the samples by x; slopes s_i between neighbours; at each interior
+    sample the slope-change sign e_i = sign(s_i - s_{i-1}); p* is the largest
+    over the outputs of the sum, over maximal runs of L consecutive equal
+    nonzero e_i, of ceil(L / 2). Why no width below p* fits: f is piecewise
+    linear with at most one kink per neuron; e_i != 0 needs a kink t with
+    x_{i-1} < t < x_{i+1}, contributing the sign e_i; a kink lies in at most two
+    such consecutive windows and gives both the same sign, so a run of L equal
+    signs needs ceil(L / 2) kinks of that sign, and no kink serves two runs
+    (runs of one sign are at least one index apart).
+    """
+    if problem.d != 1 or problem.n < 3:
+        return 0 if problem.d == 1 else None
+    order = sorted(range(problem.n), key=lambda i: problem.xs[i][0])
+    xs = [problem.xs[i][0] for i in order]
+    if len(set(xs)) != len(xs):
+        return None
+    best = 0
+    for o in range(problem.k):
+        ys = [problem.ys[i][o] for i in order]
+        slopes = [(ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i]) for i in range(len(xs) - 1)]
+        signs = [(b > a) - (b < a) for a, b in zip(slopes, slopes[1:])]
+        total, run, last = 0, 0, 0
+        for e in signs + [0]:
+            if e != 0 and e == last:
+                run += 1
+            else:
+                total += (run + 1) // 2
+                run = 1 if e != 0 else 0
+            last = e
+        best = max(best, total)
+    return best
 
 
 def _small_rational(rng: random.Random, choices) -> Fraction:
@@ -298,9 +394,10 @@ def plant(n: int, d: int, m: int, k: int, seed: int) -> tuple:
     on the data (this makes the narrowed instance a real question).
     """
     rng = random.Random(f"relufit-bench:{seed}:{n}x{d}x{m}x{k}")
+    x_range, b_range = input_range(n, d)
     points = set()
     while len(points) < n:
-        points.add(tuple(rng.randint(-INPUT_RANGE, INPUT_RANGE) for _ in range(d)))
+        points.add(tuple(rng.randint(-x_range, x_range) for _ in range(d)))
     xs = [[Fraction(v) for v in p] for p in sorted(points)]
     rng.shuffle(xs)
 
@@ -311,7 +408,7 @@ def plant(n: int, d: int, m: int, k: int, seed: int) -> tuple:
             while not any(wj):
                 wj = [rng.randint(-WEIGHT_RANGE, WEIGHT_RANGE) for _ in range(d)]
             w.append([Fraction(v) for v in wj])
-        b = [Fraction(rng.randint(-WEIGHT_RANGE, WEIGHT_RANGE)) for _ in range(m)]
+        b = [Fraction(rng.randint(-b_range, b_range)) for _ in range(m)]
         a = [[_small_rational(rng, OUTPUT_WEIGHTS) for _ in range(k)] for _ in range(m)]
         c = [_small_rational(rng, range(-5, 6)) for _ in range(k)]
         net = Network(w=w, b=b, a=a, c=c)
@@ -346,13 +443,28 @@ def read_expected(shared_dir: Path) -> dict:
 def build_instances(grid: list, seed: int, shared_dir: Optional[Path],
                     extra: tuple = ()) -> list:
     instances = []
-    for n, d, m, k in dict.fromkeys(grid):  # drop repeated grid points, keep order
+    for point in dict.fromkeys(grid):  # drop repeated grid points, keep order
+        n, d, m, k = point[:4]
+        widths = point[4] if len(point) > 4 else (m, m - 1)
         problem, net = plant(n, d, m, k, seed)
         base = f"n{n}_d{d}_m{m}_k{k}_s{seed}"
-        instances.append(Instance(f"planted_{base}", "planted", problem, FEASIBLE, net))
-        if m > 1:
-            narrowed = dataclasses.replace(problem, m=m - 1)
-            instances.append(Instance(f"narrowed_{base}_w{m - 1}", "narrowed", narrowed, None))
+        bound = min_breakpoints(problem)
+        for w in widths:
+            if w < 1:
+                continue
+            if w == m:
+                instances.append(Instance(f"planted_{base}", "planted", problem, FEASIBLE, net))
+                continue
+            # Wider: the planted network plus neurons with output weight 0 fits.
+            # Narrower: infeasible below the d = 1 bound p*, else not known.
+            expected = FEASIBLE if w > m else (INFEASIBLE if bound and w < bound else None)
+            kind = "widened" if w > m else "narrowed"
+            instances.append(Instance(f"{kind}_{base}_w{w}", kind,
+                                      dataclasses.replace(problem, m=w), expected))
+    unique: dict = {}
+    for inst in instances:  # the same instance from two grid points: keep the first
+        unique.setdefault(inst.name, inst)
+    instances = list(unique.values())
     if shared_dir is not None:
         expected = read_expected(shared_dir)
         for path in sorted(shared_dir.glob("*.json")):
@@ -524,10 +636,14 @@ def run_cvc5(inst: Instance, limit: float, grace: float, log: Path) -> Outcome:
 
 
 def relufit_solve(client: Path, address: str, request_path: Path, limit: float,
-                  hard_timeout: float, log: Optional[Path]) -> tuple:
-    """One `relufit solve --json`; returns (Outcome, parsed response or None)."""
+                  hard_timeout: float, log: Optional[Path],
+                  threads: Optional[int] = None) -> tuple:
+    """One `relufit solve --json`; returns (Outcome, parsed response or None).
+    threads: search threads asked for (None: the server's default)."""
     cmd = [str(client), "--server", address, "solve", str(request_path), "--json",
            "--time-limit", _format_limit(limit)]
+    if threads is not None:
+        cmd += ["--threads", str(threads)]
     rc, stdout, stderr, seconds = _run(cmd, hard_timeout, log)
     if rc is None:
         return Outcome(TIMEOUT, seconds, "killed at hard limit"), None
@@ -573,10 +689,11 @@ def peak_rss_mb(pid: int) -> Optional[float]:
 
 def run_relufit(inst: Instance, limit: float, grace: float, log: Path,
                 client: Path, address: str, response_dir: Path,
-                server_pid: Optional[int] = None) -> Outcome:
+                server_pid: Optional[int] = None, threads: Optional[int] = None) -> Outcome:
     """Solves through the server, then re-checks a decided answer (untimed).
 
-    The response is saved as response_dir/NAME.json. A FEASIBLE network is
+    The response is saved as response_dir/NAME.json (NAME.tT.json with
+    threads = T). A FEASIBLE network is
     evaluated here exactly at every sample; every decided response is also
     re-verified from the saved file by `relufit verify` (the client's local
     checker), which catches certificates lost or damaged on the way out.
@@ -585,12 +702,13 @@ def run_relufit(inst: Instance, limit: float, grace: float, log: Path,
     # with --jobs 1 it is this instance's peak (the server's baseline included).
     if server_pid is not None:
         reset_peak_rss(server_pid)
-    outcome, response = relufit_solve(client, address, inst.json_path, limit, limit + grace, log)
+    outcome, response = relufit_solve(client, address, inst.json_path, limit, limit + grace, log,
+                                      threads)
     if server_pid is not None:
         outcome.peak_rss_mb = peak_rss_mb(server_pid)
     if response is None:
         return outcome
-    response_path = response_dir / f"{inst.name}.json"
+    response_path = response_dir / f"{inst.name}{thread_suffix(threads)}.json"
     write_json(response_path, response)
     problems = []
     if outcome.status == FEASIBLE:
@@ -610,6 +728,15 @@ def run_relufit(inst: Instance, limit: float, grace: float, log: Path,
                             f"(exit {rc}): {message[:300]}")
     outcome.problem = "; ".join(problems) or None
     return outcome
+
+
+def thread_suffix(threads: Optional[int]) -> str:
+    """File-name part of a relufit run at a thread count ("" for the default)."""
+    return "" if threads is None else f".t{threads}"
+
+
+def thread_label(threads: Optional[int]) -> str:
+    return "default" if threads is None else str(threads)
 
 
 def export_smtlib(instances: list, client: Path, address: str, log_dir: Path) -> None:
@@ -643,6 +770,7 @@ class RelufitServer:
         self.proc: Optional[subprocess.Popen] = None
         self.address = ""
         self.exits: list = []   # descriptions of unexpected server exits
+        self.search_threads: Optional[int] = None  # per-solve default, from its log
         self._lock = threading.Lock()
         self._log = None
 
@@ -706,6 +834,9 @@ class RelufitServer:
                 continue
             outcome, _ = relufit_solve(self.client_bin, self.address, probe, 5, 20, None)
             if outcome.status in (FEASIBLE, INFEASIBLE, UNKNOWN, TIMEOUT):
+                found = re.findall(r"(\d+) search thread",
+                                   self.log_path.read_text(errors="replace"))
+                self.search_threads = int(found[-1]) if found else None
                 return
             last = outcome.detail
             time.sleep(0.3)
@@ -752,8 +883,12 @@ def solver_version(solver: str, client: Path) -> str:
 
 @dataclasses.dataclass
 class Row:
+    """One instance at one relufit thread count (peers run once per instance:
+    every row of the instance holds the same peer outcomes)."""
     inst: Instance
     outcomes: dict        # solver -> Outcome
+    threads: Optional[int] = None  # relufit's --threads (None: the server's default)
+    first: bool = True    # the instance's first row (where the peers are reported)
     speedup: Optional[float] = None
     speedup_bound: bool = False   # speedup is a lower bound (no peer decided)
     problems: list = dataclasses.field(default_factory=list)
@@ -761,8 +896,15 @@ class Row:
 
 def evaluate(rows: list, solvers: list, limit: float) -> None:
     """Fills in each row's problems and speed-up."""
+    threaded = any(r.threads is not None for r in rows)
+    by_instance: dict = {}
     for row in rows:
-        decided = {s: o.status for s, o in row.outcomes.items() if o.status in DECIDED}
+        by_instance.setdefault(row.inst.name, []).append(row)
+    for row in rows:
+        def name(s: str) -> str:
+            return f"relufit at {thread_label(row.threads)} threads" if s == "relufit" and \
+                threaded else s
+        decided = {name(s): o.status for s, o in row.outcomes.items() if o.status in DECIDED}
         if len(set(decided.values())) > 1:
             row.problems.append("DISAGREEMENT: " + ", ".join(f"{s} says {v}"
                                                              for s, v in decided.items()))
@@ -772,11 +914,18 @@ def evaluate(rows: list, solvers: list, limit: float) -> None:
                     row.problems.append(f"WRONG VERDICT: {s} says {v}, expected "
                                         f"{row.inst.expected}")
         for s, o in row.outcomes.items():
-            if o.problem:
+            if o.problem and (s == "relufit" or row.first):
                 row.problems.append(f"BAD CERTIFICATE: {o.problem}")
         relufit = row.outcomes.get("relufit")
         if relufit is not None and relufit.status == ERROR:
             row.problems.append(f"RELUFIT ERROR: {relufit.detail}")
+        if relufit is not None and row.first:  # verdicts must not depend on the thread count
+            verdicts = {r.threads: r.outcomes["relufit"].status
+                        for r in by_instance[row.inst.name]
+                        if r.outcomes["relufit"].status in DECIDED}
+            if len(set(verdicts.values())) > 1:
+                row.problems.append("DISAGREEMENT between thread counts: " + ", ".join(
+                    f"{thread_label(t)} threads say {v}" for t, v in verdicts.items()))
 
         peers = [row.outcomes[s] for s in solvers if s in PEERS]
         if relufit is None or relufit.status not in DECIDED or not peers:
@@ -796,32 +945,62 @@ def format_speedup(row: Row) -> str:
     return (">" if row.speedup_bound else "") + value
 
 
+THREADS_SLOW = 2.0  # seconds: the thread comparison counts instances slower than this
+
+
 def summary_lines(rows: list, solvers: list) -> list:
     lines = []
+    thread_counts = list(dict.fromkeys(r.threads for r in rows))
+    threaded = thread_counts != [None]
     for s in solvers:
-        outs = [r.outcomes[s] for r in rows]
-        n_dec = sum(o.status in DECIDED for o in outs)
-        n_to = sum(o.status == TIMEOUT for o in outs)
-        total = sum(o.seconds for o in outs)
-        lines.append(f"- {s}: decided {n_dec}/{len(outs)}, timed out {n_to}, "
-                     f"total {total:.1f} s")
+        for t in (thread_counts if s == "relufit" else [None]):
+            if s == "relufit":
+                outs = [r.outcomes[s] for r in rows if r.threads == t]
+            else:
+                outs = [r.outcomes[s] for r in rows if r.first]
+            n_dec = sum(o.status in DECIDED for o in outs)
+            n_to = sum(o.status == TIMEOUT for o in outs)
+            total = sum(o.seconds for o in outs)
+            label = f"{s} at {thread_label(t)} threads" if s == "relufit" and threaded else s
+            lines.append(f"- {label}: decided {n_dec}/{len(outs)}, timed out {n_to}, "
+                         f"total {total:.1f} s")
     if "relufit" in solvers and any(s in PEERS for s in solvers):
-        both = [r.speedup for r in rows if r.speedup is not None and not r.speedup_bound]
-        median = f"{statistics.median(both):.3g}" if both else "n/a"
-        lines.append(f"- median speed-up of relufit over the faster deciding peer, on the "
-                     f"{len(both)} instances both decided: {median}")
-        only = [r.inst.name for r in rows if r.speedup_bound]
-        lines.append(f"- decided only by relufit ({len(only)}): {', '.join(only) or 'none'}")
-        missed = [r.inst.name for r in rows
-                  if r.outcomes["relufit"].status not in DECIDED
-                  and any(r.outcomes[s].status in DECIDED for s in solvers if s in PEERS)]
-        lines.append(f"- decided by a peer but not by relufit ({len(missed)}): "
-                     f"{', '.join(missed) or 'none'}")
+        for t in thread_counts:
+            subset = [r for r in rows if r.threads == t]
+            at = f" at {thread_label(t)} threads" if threaded else ""
+            both = [r.speedup for r in subset if r.speedup is not None and not r.speedup_bound]
+            median = f"{statistics.median(both):.3g}" if both else "n/a"
+            lines.append(f"- median speed-up of relufit{at} over the faster deciding peer, on "
+                         f"the {len(both)} instances both decided: {median}")
+            only = [r.inst.name for r in subset if r.speedup_bound]
+            lines.append(f"- decided only by relufit{at} ({len(only)}): "
+                         f"{', '.join(only) or 'none'}")
+            missed = [r.inst.name for r in subset
+                      if r.outcomes["relufit"].status not in DECIDED
+                      and any(r.outcomes[s].status in DECIDED for s in solvers if s in PEERS)]
+            lines.append(f"- decided by a peer but not by relufit{at} ({len(missed)}): "
+                         f"{', '.join(missed) or 'none'}")
+    if "relufit" in solvers and len(thread_counts) > 1:
+        base = thread_counts[0]
+        by_instance: dict = {}
+        for r in rows:
+            by_instance.setdefault(r.inst.name, {})[r.threads] = r.outcomes["relufit"]
+        for t in thread_counts[1:]:
+            pairs = [(runs[base], runs[t]) for runs in by_instance.values()]
+            same = sum(a.status == b.status for a, b in pairs)
+            slow = [(a, b) for a, b in pairs if a.seconds > THREADS_SLOW]
+            t0, t1 = sum(a.seconds for a, _ in slow), sum(b.seconds for _, b in slow)
+            ratio = f"{t0 / t1:.2f}x" if slow and t1 > 0 else "n/a"
+            lines.append(
+                f"- relufit at {thread_label(t)} against {thread_label(base)} threads: same "
+                f"outcome on {same}/{len(pairs)} instances; on the {len(slow)} where "
+                f"{thread_label(base)} threads took more than {THREADS_SLOW:g} s: "
+                f"{t0:.1f} s -> {t1:.1f} s, speed-up {ratio}")
     return lines
 
 
 def write_csv(path: Path, rows: list, solvers: list) -> None:
-    header = ["instance", "class", "n", "d", "m", "k", "expected"]
+    header = ["instance", "class", "n", "d", "m", "k", "threads", "expected"]
     for s in solvers:
         header += [f"{s}_verdict", f"{s}_seconds"]
     header += ["speedup", "speedup_is_lower_bound"]
@@ -833,7 +1012,9 @@ def write_csv(path: Path, rows: list, solvers: list) -> None:
         writer.writerow(header)
         for r in rows:
             p = r.inst.problem
-            line = [r.inst.name, r.inst.kind, p.n, p.d, p.m, p.k, r.inst.expected or ""]
+            line = [r.inst.name, r.inst.kind, p.n, p.d, p.m, p.k,
+                    thread_label(r.threads) if "relufit" in solvers else "",
+                    r.inst.expected or ""]
             for s in solvers:
                 line += [r.outcomes[s].status, f"{r.outcomes[s].seconds:.3f}"]
             line += ["" if r.speedup is None else f"{r.speedup:.4g}",
@@ -854,8 +1035,10 @@ def write_markdown(path: Path, rows: list, solvers: list, meta: dict,
             "error = crashed or unreadable output. Seconds are wall time of the whole",
             "invocation. Speed-up = (faster deciding peer's time) / (relufit's time);",
             "'>x' = no peer decided, x = limit / relufit's time. relufit MiB = the",
-            "server's peak resident memory during that solve (reset before each run).", ""]
-    header = ["instance", "class", "n", "d", "m", "k", "expected"]
+            "server's peak resident memory during that solve (reset before each run).",
+            "threads = relufit's search threads asked for (default: the server's own);",
+            "the peers run once per instance, shown on its first row.", ""]
+    header = ["instance", "class", "n", "d", "m", "k", "threads", "expected"]
     for s in solvers:
         header += [s, "s"]
     header += ["speed-up", "relufit MiB"] if "relufit" in solvers else []
@@ -865,10 +1048,12 @@ def write_markdown(path: Path, rows: list, solvers: list, meta: dict,
     for r in rows:
         p = r.inst.problem
         cells = [r.inst.name + (" **!**" if r.problems else ""), r.inst.kind,
-                 str(p.n), str(p.d), str(p.m), str(p.k), r.inst.expected or "?"]
+                 str(p.n), str(p.d), str(p.m), str(p.k),
+                 thread_label(r.threads) if "relufit" in solvers else "",
+                 r.inst.expected or "?"]
         for s in solvers:
             o = r.outcomes[s]
-            cells += [o.status, f"{o.seconds:.2f}"]
+            cells += [o.status, f"{o.seconds:.2f}"] if s == "relufit" or r.first else ["", ""]
         if "relufit" in solvers:
             rss = r.outcomes["relufit"].peak_rss_mb
             cells += [format_speedup(r), "" if rss is None else f"{rss:.0f}"]
@@ -886,21 +1071,30 @@ def plot(out_dir: Path, rows: list, solvers: list, limit: float, seed: int) -> O
         return None
     data_dir = out_dir / "plot"
     data_dir.mkdir(exist_ok=True)
-    offsets = {s: (i - (len(solvers) - 1) / 2) * 0.25 for i, s in enumerate(solvers)}
+    # One series per solver, relufit's per thread count: (label, file stem, rows).
+    thread_counts = list(dict.fromkeys(r.threads for r in rows))
+    series = []
+    for s in solvers:
+        if s == "relufit" and thread_counts != [None]:
+            series += [(f"relufit t={thread_label(t)}", f"relufit{thread_suffix(t)}", s,
+                        [r for r in rows if r.threads == t]) for t in thread_counts]
+        else:
+            series.append((s, s, s, [r for r in rows if r.first or s == "relufit"]))
+    offsets = [(i - (len(series) - 1) / 2) * 0.25 for i in range(len(series))]
     plots = []
-    for idx, s in enumerate(solvers):
-        path = data_dir / f"{s}.dat"
+    for idx, (label, stem, s, subset) in enumerate(series):
+        path = data_dir / f"{stem}.dat"
         with open(path, "w") as f:
             f.write("# n(jittered) seconds decided instance\n")
-            for r in rows:
+            for r in subset:
                 o = r.outcomes[s]
-                f.write(f"{r.inst.problem.n + offsets[s]:.3f} {max(o.seconds, 1e-3):.4f} "
+                f.write(f"{r.inst.problem.n + offsets[idx]:.3f} {max(o.seconds, 1e-3):.4f} "
                         f"{int(o.status in DECIDED)} {r.inst.name}\n")
         color = idx + 1
         plots.append(f"'{path}' using 1:($3==1?$2:1/0) with points pt 7 ps 1.2 lc {color} "
-                     f"title '{s} decided'")
+                     f"title '{label} decided'")
         plots.append(f"'{path}' using 1:($3==0?$2:1/0) with points pt 6 ps 1.2 lc {color} "
-                     f"title '{s} undecided'")
+                     f"title '{label} undecided'")
     png = out_dir / "time_vs_n.png"
     script = "\n".join([
         "set terminal pngcairo size 1000,650 enhanced font ',10'",
@@ -986,15 +1180,17 @@ def parse_args(argv: list) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Run relufit, z3 and cvc5 on the same planted and shared instances with "
                     "the same time limit, check that they agree, and write a table.",
-        epilog="Default grid: " + ",".join("x".join(map(str, g)) for g in DEFAULT_GRID)
-               + f". Quick grid: " + ",".join("x".join(map(str, g)) for g in QUICK_GRID)
+        epilog="Default grid: " + ",".join(map(format_grid_point, DEFAULT_GRID))
+               + f". Quick grid: " + ",".join(map(format_grid_point, QUICK_GRID))
                + f" with a {QUICK_TIME_LIMIT:g} s limit. Exit status: 0 consistent, "
                "1 a problem (disagreement, wrong verdict, bad certificate, relufit error or "
                "server exit) or a failed self-test, 2 setup error.")
     parser.add_argument("--seed", type=int, default=1, help="instance generation seed (default 1)")
     parser.add_argument("--grid", type=parse_grid, default=None,
                         help='planted grid points NxDxMxK, comma separated, e.g. '
-                             '"40x2x3x1,12x2x2x1" (default: the grid below)')
+                             '"40x2x3x1,12x2x2x1", asked at width M and M - 1; NxDxMxK@WIDTHS '
+                             'asks the same data at each width instead, e.g. "200x1x5x1@1-8" '
+                             'or "40x2x3x1@2+3+5" (default: the grid below)')
     parser.add_argument("--time-limit", type=float, default=None,
                         help=f"seconds per solver and instance (default {DEFAULT_TIME_LIMIT:g}, "
                              f"{QUICK_TIME_LIMIT:g} with --quick)")
@@ -1005,6 +1201,10 @@ def parse_args(argv: list) -> argparse.Namespace:
                         help="small grid and 10 s limit, for CI smoke runs")
     parser.add_argument("--solvers", default="relufit,z3,cvc5",
                         help="comma-separated subset of relufit,z3,cvc5 (default: all)")
+    parser.add_argument("--threads", default=None, metavar="LIST",
+                        help="relufit runs every instance once per entry, asking for that many "
+                             "search threads per solve, e.g. '1,2' (default: once, with the "
+                             "server's default; the server caps it); peers run once")
     parser.add_argument("--jobs", type=int, default=1,
                         help="solver runs in parallel (default 1; more disturbs the timings)")
     parser.add_argument("--build-dir", type=Path, default=REPO_ROOT / "build",
@@ -1042,6 +1242,18 @@ def parse_args(argv: list) -> argparse.Namespace:
     if unknown or not args.solvers:
         parser.error(f"unknown solver(s) {unknown}; choose from {','.join(ALL_SOLVERS)}")
     args.solvers = list(dict.fromkeys(args.solvers))
+    if args.threads is None:
+        args.threads = [None]
+    else:
+        try:
+            args.threads = [int(t) for t in args.threads.split(",") if t.strip()]
+        except ValueError:
+            parser.error("--threads takes a comma-separated list of thread counts, e.g. 1,2")
+        if not args.threads or min(args.threads) < 1:
+            parser.error("--threads: every entry must be >= 1")
+        args.threads = list(dict.fromkeys(args.threads))
+    if "relufit" not in args.solvers:
+        args.threads = [None]
     if args.no_shared:
         args.shared_dir = None
     return args
@@ -1099,18 +1311,24 @@ def main(argv: list) -> int:
         "command": shlex.join([sys.argv[0], *argv]),
         "machine": f"{platform.node()}, {platform.machine()}, {os.cpu_count()} CPUs",
         "seed": args.seed, "time limit": f"{_format_limit(args.time_limit)} s per run",
-        "grid": ",".join("x".join(map(str, g)) for g in args.grid),
+        "grid": ",".join(map(format_grid_point, args.grid)),
         "jobs": args.jobs,
         "solvers": "; ".join(f"{s} ({solver_version(s, client_bin)})" for s in args.solvers),
     }
 
-    tasks = [(inst, s) for inst in instances for s in args.solvers]
+    if args.threads != [None]:
+        meta["relufit threads"] = (", ".join(map(str, args.threads)) + " search threads asked "
+                                   "per solve (the server caps them at its --search-threads)")
+    # One task per instance and solver, relufit's once per thread count.
+    tasks = [(inst, s, t) for inst in instances for s in args.solvers
+             for t in (args.threads if s == "relufit" else [None])]
     outcomes: dict = {}
     lock = threading.Lock()
     done = [0]
 
-    def run_task(inst: Instance, solver: str, server: Optional[RelufitServer]) -> None:
-        log = log_dir / f"{inst.name}.{solver}.log"
+    def run_task(inst: Instance, solver: str, threads: Optional[int],
+                 server: Optional[RelufitServer]) -> None:
+        log = log_dir / f"{inst.name}.{solver}{thread_suffix(threads)}.log"
         if solver == "z3":
             o = run_z3(inst, args.time_limit, args.grace, log)
         elif solver == "cvc5":
@@ -1118,27 +1336,28 @@ def main(argv: list) -> int:
         else:
             address = server.ensure_running(f"before {inst.name}")
             o = run_relufit(inst, args.time_limit, args.grace, log, client_bin, address,
-                            response_dir, server.proc.pid)
+                            response_dir, server.proc.pid, threads)
             if o.status == ERROR and not server.alive():
                 # The server went away during the run: restart it and retry once.
                 address = server.ensure_running(f"while solving {inst.name}")
                 o = run_relufit(inst, args.time_limit, args.grace, log, client_bin, address,
-                                response_dir, server.proc.pid)
+                                response_dir, server.proc.pid, threads)
         with lock:
-            outcomes[(inst.name, solver)] = o
+            outcomes[(inst.name, solver, threads)] = o
             done[0] += 1
             note = f"  [{o.detail}]" if o.detail and o.status not in DECIDED else ""
             flag = "  !!! " + o.problem if o.problem else ""
-            print(f"[{done[0]:>3}/{len(tasks)}] {inst.name:<36} {solver:<7} {o.status:<10} "
+            who = solver if threads is None else f"{solver}@{threads}"
+            print(f"[{done[0]:>3}/{len(tasks)}] {inst.name:<36} {who:<10} {o.status:<10} "
                   f"{o.seconds:8.2f} s{note}{flag}", file=sys.stderr)
 
     def run_all(server: Optional[RelufitServer]) -> None:
         if args.jobs == 1:
-            for inst, s in tasks:
-                run_task(inst, s, server)
+            for inst, s, t in tasks:
+                run_task(inst, s, t, server)
             return
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            for future in [pool.submit(run_task, inst, s, server) for inst, s in tasks]:
+            for future in [pool.submit(run_task, inst, s, t, server) for inst, s, t in tasks]:
                 future.result()
 
     server_exits: list = []
@@ -1150,6 +1369,9 @@ def main(argv: list) -> int:
                 if any(solver in PEERS for solver in args.solvers):
                     export_smtlib(instances, client_bin, srv.address, log_dir)
                     meta["SMT-LIB input of the peers"] = "`relufit export --format smt2`"
+                if srv.search_threads is not None:
+                    meta["relufit server default"] = (f"{srv.search_threads} search thread(s) "
+                                                      "per solve (from its log)")
                 run_all(srv)
                 server_exits = srv.exits
         else:
@@ -1161,9 +1383,12 @@ def main(argv: list) -> int:
         print("interrupted", file=sys.stderr)
         return 2
 
-    rows = [Row(inst, {s: outcomes[(inst.name, s)] for s in args.solvers}) for inst in instances]
+    rows = [Row(inst, {s: outcomes[(inst.name, s, t if s == "relufit" else None)]
+                       for s in args.solvers}, threads=t, first=i == 0)
+            for inst in instances for i, t in enumerate(args.threads)]
     evaluate(rows, args.solvers, args.time_limit)
-    problems = [f"{r.inst.name}: {p}" for r in rows for p in r.problems]
+    # A peer's problem shows on every row of its instance: list it once.
+    problems = list(dict.fromkeys(f"{r.inst.name}: {p}" for r in rows for p in r.problems))
     problems += [f"SERVER EXIT: {e}" for e in server_exits]
     summary = summary_lines(rows, args.solvers)
     write_csv(out_dir / "results.csv", rows, args.solvers)
