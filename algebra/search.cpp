@@ -262,12 +262,16 @@ class Scheduler {
     queue_.push_back(std::move(task));
   }
 
-  // Restarts: a case whose search grows past its limit (restart_nodes,
-  // doubling) starts again with another sample order. Feasible searches have
-  // heavy tails in the order; a case that needs a big tree costs at most
-  // about three times its size.
+  // Restarts: a case whose search grows past its limit (restart_nodes, times
+  // restart_growth each time) starts again with another sample order.
+  // Feasible searches have heavy tails in the order; with growth g a case
+  // that needs a big tree costs at most about g / (g - 1) + 1 times its size.
+  // Since the primal heuristic finds most fits, the first limit is high.
   uint64_t restart_limit(uint32_t attempt) const {
-    return ctx_.options.restart_nodes << std::min(attempt, 30u);
+    if (ctx_.options.restart_nodes == 0) return ~uint64_t{0};
+    uint64_t limit = ctx_.options.restart_nodes;
+    for (uint32_t a = 0; a < attempt && limit < (uint64_t{1} << 50); ++a) limit *= ctx_.options.restart_growth;
+    return limit;
   }
 
   void restart_locked(size_t c, uint64_t slice) {
@@ -435,9 +439,22 @@ class Scheduler {
     if (!task->search)
       task->search = std::make_unique<SubtreeSearch>(ctx_, task->spec, std::move(task->root));
     SubtreeSearch& search = *task->search;
-    enum class Why { kNone, kStale, kStop, kDonate } why = Why::kNone;
+    enum class Why { kNone, kStale, kStop, kDonate, kRestart } why = Why::kNone;
     uint32_t since_check = 0;
+    // Nodes of this case attempt, added to the shared count in batches; the
+    // restart comes as soon as the count passes the limit, whatever the
+    // slices and threads, so that the work thrown away does not depend on them.
+    uint64_t pending = 0;
+    const uint64_t limit = restart_limit(task->attempt);
     auto poll = [&]() {
+      if (++pending == 32) {
+        cr.attempt_nodes.fetch_add(pending, std::memory_order_relaxed);
+        pending = 0;
+      }
+      if (cr.attempt_nodes.load(std::memory_order_relaxed) + pending > limit) {
+        why = Why::kRestart;
+        return SubtreeSearch::Poll::kPause;
+      }
       if (done_flag()) {
         why = Why::kStop;
         return SubtreeSearch::Poll::kPause;
@@ -464,10 +481,17 @@ class Scheduler {
       const uint64_t before = search.nodes();
       st = search.run(budget, poll, memo, &counters_);
       const uint64_t used = search.nodes() - before;
-      cr.attempt_nodes += used;
       budget -= std::min(used, budget);
+      cr.attempt_nodes.fetch_add(pending, std::memory_order_relaxed);
+      pending = 0;
       if (st != SubtreeSearch::Status::kPaused) break;
       if (why == Why::kStale || why == Why::kStop) return;
+      if (why == Why::kRestart) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (task->attempt == cr.attempt)
+          restart_locked(task->case_index, std::min(task->slice * 2, ctx_.options.max_slice));
+        return;
+      }
       if (why == Why::kDonate) {
         std::lock_guard<std::mutex> lock(mu_);
         if (task->attempt != cr.attempt) return;
@@ -505,13 +529,8 @@ class Scheduler {
       --cr.outstanding;
       return;
     }
-    // kBudget: yield to the other tasks, or restart the case past its limit.
-    const uint64_t slice = std::min(task->slice * 2, ctx_.options.max_slice);
-    if (cr.attempt_nodes.load() > restart_limit(cr.attempt)) {
-      restart_locked(task->case_index, slice);
-      return;
-    }
-    task->slice = slice;
+    // kBudget: yield to the other tasks.
+    task->slice = std::min(task->slice * 2, ctx_.options.max_slice);
     queue_.push_back(std::move(task));
   }
 

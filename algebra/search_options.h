@@ -16,9 +16,10 @@ struct SearchOptions {
   // robin over the sign cases); each yield doubles it, up to max_slice.
   uint64_t first_slice = 256;
   uint64_t max_slice = uint64_t{1} << 16;
-  // A sign case whose search grows past restart_nodes (doubling with each
-  // restart) starts again with another sample order.
-  uint64_t restart_nodes = 10000;
+  // A sign case whose search grows past restart_nodes (times restart_growth
+  // with each restart) starts again with another sample order; 0: never.
+  uint64_t restart_nodes = 50000;
+  uint32_t restart_growth = 4;
   // Primal heuristic on or off (off: the search alone, as in proofs of
   // concept and tests of the search's limits).
   bool primal_heuristic = true;
@@ -46,7 +47,7 @@ struct SearchOptions {
   // Empty when every value is admissible, else the first problem found.
   std::string validate() const {
     if (first_slice == 0 || max_slice < first_slice) return "first_slice must be in 1..max_slice";
-    if (restart_nodes == 0) return "restart_nodes must be positive";
+    if (restart_growth < 2 || restart_growth > 16) return "restart_growth must be in 2..16";
     if (!(root_heuristic_seconds >= 0) || !(heuristic_max_seconds >= 0))
       return "heuristic times must be >= 0";
     if (!(heuristic_fraction >= 0 && heuristic_fraction <= 1))

@@ -82,9 +82,10 @@ mk 1 0 '{"x":["1"],"y":["1"]}'; expect_error "$WORK/bad.json" 'architecture.hidd
 mk 0 1 '{"x":[],"y":["1"]}'; expect_error "$WORK/bad.json" 'architecture.input_dim' "zero input dim"
 echo '{"architecture": {"input_dim": 1}, "bogus": 1}' > "$WORK/bad.json"; expect_error "$WORK/bad.json" 'not a SolveRequest' "unknown JSON field"
 
-# 6. Time limit: a slow instance ends promptly in UNKNOWN "time limit".
+# 6. Time limit: a hard instance (random labels, width 4: neither the primal
+# heuristic nor the search decides it in 0.5 s) ends promptly in UNKNOWN "time limit".
 start=$(date +%s%N)
-C solve "$TESTS/data/slow_planted_n40_d2_m3.json" --time-limit 0.5 --json > "$WORK/slow.json"
+C solve "$TESTS/data/hard_random_n40_d2_m4.json" --time-limit 0.5 --json > "$WORK/slow.json"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 grep -q '"reason": "time limit"' "$WORK/slow.json" && grep -q VERDICT_UNKNOWN "$WORK/slow.json" && [ $ms -lt 3000 ] \
   && pass "time limit 0.5 s -> UNKNOWN in ${ms} ms" || fail "time limit: ${ms} ms, $(head -c 300 "$WORK/slow.json")"
