@@ -41,9 +41,52 @@ class Q {
   void add(const Q& a) { fmpq_add(v_, v_, a.v_); }
   void mul(const Q& a) { fmpq_mul(v_, v_, a.v_); }
   void neg() { fmpq_neg(v_, v_); }
+  // Size in bits (numerator and denominator): what the memory budget counts.
+  uint64_t bits() const {
+    return fmpz_bits(fmpq_numref(v_)) + fmpz_bits(fmpq_denref(v_));
+  }
 
  private:
   fmpq_t v_;
+};
+
+// The check's clock, cancellation and size limits (CheckControl), shared by
+// every part of one check. stop() is cheap enough for inner loops: it looks
+// at the clock and the cancellation callback every 64th call.
+class Budget {
+ public:
+  explicit Budget(const CheckControl& control) : control_(control) {}
+  const CheckLimits& limits() const { return control_.limits; }
+  bool stop() {
+    if (stopped_) return true;
+    if ((++ticks_ & 63) != 0) return false;
+    return poll();
+  }
+  // Looks now (before and after each costly step).
+  bool poll() {
+    if (stopped_) return true;
+    if (std::chrono::steady_clock::now() >= control_.deadline) {
+      stopped_ = true;
+      why_ = "deadline reached";
+    } else if (control_.cancelled && control_.cancelled()) {
+      stopped_ = true;
+      why_ = "cancelled";
+    }
+    return stopped_;
+  }
+  bool stopped() const { return stopped_; }
+  const std::string& why() const { return why_; }
+  bool too_big(const Q& q) const { return q.bits() > control_.limits.max_rational_bits; }
+  std::string too_big_message() const {
+    return "a number in the check grows past the checker's limit of " +
+           std::to_string(control_.limits.max_rational_bits) + " bits";
+  }
+
+ private:
+  const CheckControl& control_;
+  uint64_t ticks_ = 0;
+  bool stopped_ = false;
+  std::string why_;
 };
 
 // Largest decimal exponent read, so that "1e999999" cannot make the checker
@@ -58,7 +101,9 @@ bool digits_only(const std::string& s) {
 }
 
 // The API's number syntax, parsed independently of the solver's parser.
-std::optional<Q> parse(const std::string& text) {
+// Texts longer than max_chars are refused before any arithmetic.
+std::optional<Q> parse(const std::string& text, size_t max_chars = 1000000) {
+  if (text.size() > max_chars) return std::nullopt;
   std::string s = text;
   bool neg = false;
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
@@ -129,8 +174,8 @@ std::optional<Q> parse(const std::string& text) {
 }
 
 
-CheckResult pass(std::string message) { return {true, std::move(message)}; }
-CheckResult fail(std::string message) { return {false, std::move(message)}; }
+CheckResult pass(std::string message) { return {true, false, std::move(message)}; }
+CheckResult fail(std::string message) { return {false, false, std::move(message)}; }
 
 // The request in exact form, as the checker reads it.
 struct Data {
@@ -138,7 +183,19 @@ struct Data {
   bool hb = true, ob = true;
   std::vector<std::vector<Q>> x, y;
   std::vector<std::vector<Q>> xt;  // x with a trailing 1 when hidden bias
+  Budget* budget = nullptr;         // never null inside check_answer
+  std::optional<Q> number(const std::string& s) const {
+    return parse(s, budget->limits().max_number_chars);
+  }
 };
+
+// A number's text, shortened for messages (a 1 MB text must not be echoed).
+std::string shown(const std::string& s) {
+  std::string out;
+  for (char c : s.substr(0, 40)) out += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
+  if (s.size() > 40) out += "... (" + std::to_string(s.size()) + " characters)";
+  return out;
+}
 
 std::optional<std::string> read_request(const RequestData& r, Data* out) {
   out->n = r.x.size();
@@ -150,17 +207,18 @@ std::optional<std::string> read_request(const RequestData& r, Data* out) {
   if (out->n == 0 || out->d == 0 || out->m == 0 || out->k == 0 || r.y.size() != out->n)
     return "request is malformed (empty dataset or zero dimension)";
   for (size_t i = 0; i < out->n; ++i) {
+    if (out->budget->stop()) return "stopped";
     if (r.x[i].size() != out->d || r.y[i].size() != out->k)
       return "request sample " + std::to_string(i) + " has the wrong number of coordinates";
     std::vector<Q> xi, yi;
     for (const auto& s : r.x[i]) {
-      auto v = parse(s);
-      if (!v) return "request sample " + std::to_string(i) + ": bad number \"" + s + "\"";
+      auto v = out->number(s);
+      if (!v) return "request sample " + std::to_string(i) + ": bad number \"" + shown(s) + "\"";
       xi.push_back(*v);
     }
     for (const auto& s : r.y[i]) {
-      auto v = parse(s);
-      if (!v) return "request sample " + std::to_string(i) + ": bad number \"" + s + "\"";
+      auto v = out->number(s);
+      if (!v) return "request sample " + std::to_string(i) + ": bad number \"" + shown(s) + "\"";
       yi.push_back(*v);
     }
     out->xt.push_back(xi);
@@ -188,24 +246,58 @@ class AN {
 
 bool is_root_text(const std::string& s) { return s.rfind("root(", 0) == 0; }
 
-// A weight as an algebraic number: the API's rationals or root(...) texts.
-std::optional<AN> read_algebraic(const std::string& s, std::string* error) {
-  if (s.find('\0') != std::string::npos) {
-    *error = "a number contains a NUL character";
+// The cheap look at a weight's text before any algebra (issue 13: a
+// min_poly of degree 64 must be refused before it is factored): the number
+// of coefficients, the length of each coefficient and interval end, and of
+// a rational. Returns the reason to refuse, if any.
+std::optional<std::string> precheck_number(const std::string& s, const CheckLimits& limits) {
+  if (s.find('\0') != std::string::npos) return "a number contains a NUL character";
+  if (!is_root_text(s)) {
+    if (s.size() > limits.max_number_chars)
+      return "a number of " + std::to_string(s.size()) + " characters (the checker's limit is " +
+             std::to_string(limits.max_number_chars) + ")";
     return std::nullopt;
   }
+  const size_t semi = s.find(';');
+  if (semi == std::string::npos) return "bad algebraic number \"" + shown(s) + "\": no ';'";
+  const size_t degree = static_cast<size_t>(std::count(s.begin(), s.begin() + semi, ','));
+  if (degree > limits.max_algebraic_degree)
+    return "algebraic number of degree " + std::to_string(degree) +
+           " (min_poly has " + std::to_string(degree + 1) +
+           " coefficients); the checker accepts degree at most " +
+           std::to_string(limits.max_algebraic_degree);
+  // Every part between separators: at most max_algebraic_digits digits
+  // (plus a sign; interval ends may be p/q).
+  size_t part = 0;
+  for (size_t i = 5; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == ',' || c == ';' || c == ')' || c == '/') {
+      part = 0;
+      continue;
+    }
+    if (++part > limits.max_algebraic_digits + 1)
+      return "algebraic number with a coefficient or interval end of more than " +
+             std::to_string(limits.max_algebraic_digits) + " digits";
+  }
+  return std::nullopt;
+}
+
+// A weight as an algebraic number: the API's rationals or root(...) texts,
+// prechecked by precheck_number.
+std::optional<AN> read_algebraic(const std::string& s, const Data& data, std::string* error) {
   if (is_root_text(s)) {
     char err[200] = {0};
-    rfc_num* v = rfc_from_root_text(s.c_str(), err, sizeof err);
+    rfc_num* v = rfc_from_root_text(s.c_str(), data.budget->limits().max_algebraic_degree, err,
+                                    sizeof err);
     if (!v) {
-      *error = std::string("bad algebraic number \"") + s + "\": " + err;
+      *error = std::string("bad algebraic number \"") + shown(s) + "\": " + err;
       return std::nullopt;
     }
     return AN(v);
   }
-  auto q = parse(s);
+  auto q = data.number(s);
   if (!q) {
-    *error = "not an exact number \"" + s + "\"";
+    *error = "not an exact number \"" + shown(s) + "\"";
     return std::nullopt;
   }
   return AN(*q);
@@ -223,8 +315,13 @@ bool network_has_algebraic(const NetworkData& net) {
 
 // The same evaluation as check_network, in exact real algebraic arithmetic:
 // every algebraic weight is rebuilt from its minimal polynomial and
-// isolating interval (which must isolate exactly one real root).
+// isolating interval (which must isolate exactly one real root). Order of
+// work: shapes, then the cheap text limits of every weight, then the field
+// degree bound, and only then any factoring or arithmetic, each step within
+// CheckLimits' step bounds and between polls of the clock.
 CheckResult check_network_algebraic(const Data& data, const NetworkData& net) {
+  Budget& budget = *data.budget;
+  const CheckLimits& limits = budget.limits();
   for (size_t j = 0; j < data.m; ++j) {
     const NeuronData& nd = net.neurons[j];
     if (nd.input_weights.size() != data.d || nd.output_weights.size() != data.k)
@@ -234,31 +331,23 @@ CheckResult check_network_algebraic(const Data& data, const NetworkData& net) {
   }
   if (net.output_bias.size() != (data.ob ? data.k : 0))
     return fail("output bias has the wrong number of entries");
-  std::vector<std::vector<AN>> w(data.m), a(data.m);
-  std::vector<AN> b, c;
-  std::string error;
-  size_t irrational = 0;
-  auto read = [&](const std::string& s, const std::string& what, std::vector<AN>* dest) {
-    auto v = read_algebraic(s, &error);
-    if (!v) {
-      error = what + ": " + error;
-      return false;
+  {
+    auto precheck = [&](const std::string& s, const std::string& what) -> std::optional<std::string> {
+      if (auto e = precheck_number(s, limits)) return what + ": " + *e;
+      return std::nullopt;
+    };
+    for (size_t j = 0; j < data.m; ++j) {
+      const NeuronData& nd = net.neurons[j];
+      const std::string where = "neuron " + std::to_string(j);
+      for (const auto& s : nd.input_weights)
+        if (auto e = precheck(s, where + " input weight")) return fail(*e);
+      for (const auto& s : nd.output_weights)
+        if (auto e = precheck(s, where + " output weight")) return fail(*e);
+      if (auto e = precheck(nd.bias, where + " bias")) return fail(*e);
     }
-    irrational += is_root_text(s);
-    dest->push_back(std::move(*v));
-    return true;
-  };
-  for (size_t j = 0; j < data.m; ++j) {
-    const NeuronData& nd = net.neurons[j];
-    const std::string where = "neuron " + std::to_string(j);
-    for (size_t t = 0; t < data.d; ++t)
-      if (!read(nd.input_weights[t], where + " input weight", &w[j])) return fail(error);
-    for (size_t o = 0; o < data.k; ++o)
-      if (!read(nd.output_weights[o], where + " output weight", &a[j])) return fail(error);
-    if (!read(data.hb ? nd.bias : std::string("0"), where + " bias", &b)) return fail(error);
+    for (const auto& s : net.output_bias)
+      if (auto e = precheck(s, "output bias")) return fail(*e);
   }
-  for (size_t o = 0; o < data.k; ++o)
-    if (!read(data.ob ? net.output_bias[o] : std::string("0"), "output bias", &c)) return fail(error);
   // Exact sums of algebraic numbers live in the compositum of their fields,
   // whose degree is at most the product of the distinct minimal polynomials'
   // degrees: past kMaxFieldDegree the check would be too costly to run.
@@ -284,22 +373,65 @@ CheckResult check_network_algebraic(const Data& data, const NetworkData& net) {
                     std::to_string(kMaxFieldDegree) + ")");
     }
   }
+  std::vector<std::vector<AN>> w(data.m), a(data.m);
+  std::vector<AN> b, c;
+  std::string error;
+  size_t irrational = 0;
+  auto read = [&](const std::string& s, const std::string& what, std::vector<AN>* dest) {
+    if (budget.poll()) return false;
+    auto v = read_algebraic(s, data, &error);
+    if (!v) {
+      error = what + ": " + error;
+      return false;
+    }
+    irrational += is_root_text(s);
+    dest->push_back(std::move(*v));
+    return true;
+  };
+  for (size_t j = 0; j < data.m; ++j) {
+    const NeuronData& nd = net.neurons[j];
+    const std::string where = "neuron " + std::to_string(j);
+    for (size_t t = 0; t < data.d; ++t)
+      if (!read(nd.input_weights[t], where + " input weight", &w[j])) return fail(error);
+    for (size_t o = 0; o < data.k; ++o)
+      if (!read(nd.output_weights[o], where + " output weight", &a[j])) return fail(error);
+    if (!read(data.hb ? nd.bias : std::string("0"), where + " bias", &b)) return fail(error);
+  }
+  for (size_t o = 0; o < data.k; ++o)
+    if (!read(data.ob ? net.output_bias[o] : std::string("0"), "output bias", &c)) return fail(error);
+  // acc += x y within the step limits, polling the clock around each step.
+  size_t sample = 0;
+  auto addmul = [&](AN& acc, const AN& x, const AN& y) {
+    if (budget.poll()) return false;
+    if (!rfc_addmul(acc.get(), x.get(), y.get(), limits.max_step_degree,
+                    limits.max_step_height_bits)) {
+      error = "the algebraic weights are too complex to check: evaluating the network at sample " +
+              std::to_string(sample) +
+              " needs a step past the checker's limits (product of the operands' degrees at "
+              "most " + std::to_string(limits.max_step_degree) + ", sum of their height bits at most " +
+              std::to_string(limits.max_step_height_bits) + ")";
+      return false;
+    }
+    return !budget.poll();
+  };
   const AN one{Q(1)};
   for (size_t i = 0; i < data.n; ++i) {
+    sample = i;
     std::vector<AN> out;
     for (size_t o = 0; o < data.k; ++o) {
       out.emplace_back(Q(0));
-      rfc_addmul(out.back().get(), c[o].get(), one.get());
+      if (!addmul(out.back(), c[o], one)) return fail(error);
     }
     for (size_t j = 0; j < data.m; ++j) {
       AN pre{Q(0)};
-      rfc_addmul(pre.get(), b[j].get(), one.get());
+      if (!addmul(pre, b[j], one)) return fail(error);
       for (size_t t = 0; t < data.d; ++t) {
         AN xv{data.x[i][t]};
-        rfc_addmul(pre.get(), w[j][t].get(), xv.get());
+        if (!addmul(pre, w[j][t], xv)) return fail(error);
       }
       if (rfc_sgn(pre.get()) <= 0) continue;
-      for (size_t o = 0; o < data.k; ++o) rfc_addmul(out[o].get(), a[j][o].get(), pre.get());
+      for (size_t o = 0; o < data.k; ++o)
+        if (!addmul(out[o], a[j][o], pre)) return fail(error);
     }
     for (size_t o = 0; o < data.k; ++o) {
       Q label = data.y[i][o];
@@ -321,9 +453,10 @@ CheckResult check_network(const Data& data, const NetworkData& net) {
   if (network_has_algebraic(net)) return check_network_algebraic(data, net);
   std::vector<std::vector<Q>> w(data.m), a(data.m);
   std::vector<Q> b(data.m), c(data.k);
-  auto read = [](const std::string& s, const std::string& what, Q* dest) -> std::optional<std::string> {
-    auto v = parse(s);
-    if (!v) return what + ": not an exact number \"" + s + "\"";
+  auto read = [&data](const std::string& s, const std::string& what, Q* dest) -> std::optional<std::string> {
+    if (auto e = precheck_number(s, data.budget->limits())) return what + ": " + *e;
+    auto v = data.number(s);
+    if (!v) return what + ": not an exact number \"" + shown(s) + "\"";
     *dest = *v;
     return std::nullopt;
   };
@@ -349,10 +482,12 @@ CheckResult check_network(const Data& data, const NetworkData& net) {
   for (size_t o = 0; o < net.output_bias.size(); ++o)
     if (auto e = read(net.output_bias[o], "output bias", &c[o])) return fail(*e);
   for (size_t i = 0; i < data.n; ++i) {
+    if (data.budget->stop()) return fail("stopped");
     std::vector<Q> out = c;
     for (size_t j = 0; j < data.m; ++j) {
       Q pre = b[j];
       for (size_t t = 0; t < data.d; ++t) pre.add_mul(w[j][t], data.x[i][t]);
+      if (data.budget->too_big(pre)) return fail(data.budget->too_big_message());
       if (pre.sign() <= 0) continue;
       for (size_t o = 0; o < data.k; ++o) out[o].add_mul(a[j][o], pre);
     }
@@ -521,6 +656,7 @@ class TreeChecker {
 
   std::optional<std::string> node(size_t idx, size_t depth, size_t* next) {
     const ProofNodeData& nd = sc_.nodes[idx];
+    if (data_.budget->stop()) return std::string("stopped");
     const std::string at = "case " + name_ + " node " + std::to_string(idx);
     if (nd.depth != depth) return at + ": depth " + std::to_string(nd.depth) + ", expected " + std::to_string(depth);
     switch (nd.kind) {
@@ -575,8 +711,10 @@ class TreeChecker {
       if (e.row >= num_rows) return "Farkas row " + std::to_string(e.row) + " out of range";
       if (static_cast<long>(e.row) <= last) return "Farkas rows not strictly increasing";
       last = e.row;
-      auto v = parse(e.value);
-      if (!v) return "Farkas value \"" + e.value + "\" is not an exact number";
+      if (data_.budget->stop()) return std::string("stopped");
+      if (auto e2 = precheck_number(e.value, data_.budget->limits())) return "Farkas value: " + *e2;
+      auto v = data_.number(e.value);
+      if (!v) return "Farkas value \"" + shown(e.value) + "\" is not an exact number";
       out->emplace_back(e.row, *v);
     }
     return std::nullopt;
@@ -595,10 +733,16 @@ class TreeChecker {
     std::vector<Q> combo(nv_);
     Q rhs;
     // Adds coef * x~_i to the variable block `block`.
+    bool too_big = false;
     auto add_block = [&](size_t block, const Q& coef, size_t i) {
-      for (size_t t = 0; t < dz_; ++t) combo[block * dz_ + t].add_mul(coef, data_.xt[i][t]);
+      for (size_t t = 0; t < dz_; ++t) {
+        combo[block * dz_ + t].add_mul(coef, data_.xt[i][t]);
+        too_big = too_big || data_.budget->too_big(combo[block * dz_ + t]);
+      }
     };
     for (const auto& [row, value] : entries) {
+      if (too_big || data_.budget->too_big(rhs)) return data_.budget->too_big_message();
+      if (data_.budget->stop()) return std::string("stopped");
       if (row >= R * path_.size()) {  // extra equality row, multiplier free
         for (const auto& [var, coef] : extra[row - R * path_.size()].coeffs) combo[var].add_mul(value, coef);
         continue;
@@ -653,8 +797,10 @@ class TreeChecker {
       if (e.row >= path_.size()) return "kappa position out of range";
       if (static_cast<long>(e.row) <= last) return "kappa positions not strictly increasing";
       last = e.row;
-      auto v = parse(e.value);
-      if (!v || v->sign() == 0) return "kappa value \"" + e.value + "\" is not a nonzero exact number";
+      if (data_.budget->stop()) return std::string("stopped");
+      if (auto e2 = precheck_number(e.value, data_.budget->limits())) return "kappa value: " + *e2;
+      auto v = data_.number(e.value);
+      if (!v || v->sign() == 0) return "kappa value \"" + shown(e.value) + "\" is not a nonzero exact number";
       kappa.emplace_back(e.row, *v);
     }
     if (kappa.empty()) return "empty kappa";
@@ -717,6 +863,7 @@ class TreeChecker {
     std::vector<Q> combo(dz);
     Q rhs;
     for (const auto& [s, value] : entries) {
+      if (data_.budget->stop()) return std::string("stopped");
       if (value.sign() < 0) return "negative multiplier on row " + std::to_string(s);
       const bool active = path_[s][nd.neuron] == '1';
       Q coef = value;
@@ -809,10 +956,9 @@ CheckResult check_case_tree(const Data& data, const CaseTreeData& tree) {
               " leaves each with a valid Farkas certificate");
 }
 
-}  // namespace
-
-CheckResult check_answer(const RequestData& request, const AnswerData& answer) {
+CheckResult check_with_budget(const RequestData& request, const AnswerData& answer, Budget* budget) {
   Data data;
+  data.budget = budget;
   if (auto e = read_request(request, &data)) return fail(*e);
   switch (answer.verdict) {
     case Verdict::kFeasible:
@@ -835,6 +981,20 @@ CheckResult check_answer(const RequestData& request, const AnswerData& answer) {
     default:
       return fail("verdict unspecified");
   }
+}
+
+}  // namespace
+
+CheckResult check_answer(const RequestData& request, const AnswerData& answer,
+                         const CheckControl& control) {
+  Budget budget(control);
+  CheckResult result = check_with_budget(request, answer, &budget);
+  if (budget.stopped()) {
+    result.valid = false;
+    result.stopped = true;
+    result.message = "check not finished: " + budget.why();
+  }
+  return result;
 }
 
 }  // namespace relufit

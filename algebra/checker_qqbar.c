@@ -30,12 +30,15 @@ void rfc_free(rfc_num* x) {
   free(x);
 }
 
-void rfc_addmul(rfc_num* acc, const rfc_num* a, const rfc_num* b) {
+int rfc_addmul(rfc_num* acc, const rfc_num* a, const rfc_num* b, long deg_limit, long bits_limit) {
+  if (!qqbar_binop_within_limits(a->v, b->v, deg_limit, bits_limit)) return 0;
   qqbar_t t;
   qqbar_init(t);
   qqbar_mul(t, a->v, b->v);
-  qqbar_add(acc->v, acc->v, t);
+  int ok = qqbar_binop_within_limits(acc->v, t, deg_limit, bits_limit);
+  if (ok) qqbar_add(acc->v, acc->v, t);
   qqbar_clear(t);
+  return ok;
 }
 
 int rfc_sgn(const rfc_num* x) { return qqbar_sgn_re(x->v); }
@@ -83,7 +86,8 @@ static int parse_fmpq(fmpq_t out, const char* s, size_t n) {
   return 1;
 }
 
-rfc_num* rfc_from_root_text(const char* text, char* err, size_t errlen) {
+rfc_num* rfc_from_root_text(const char* text, long max_degree, char* err, size_t errlen) {
+  if (max_degree > 64) max_degree = 64;
   const size_t len = strlen(text);
   if (len < 7 || strncmp(text, "root(", 5) != 0 || text[len - 1] != ')') {
     snprintf(err, errlen, "not of the form root(c0,...,cd;lo,hi)");
@@ -110,9 +114,11 @@ rfc_num* rfc_from_root_text(const char* text, char* err, size_t errlen) {
   while (ok) {
     const char* comma = memchr(p, ',', (size_t)(semi - p));
     const char* stop = comma ? comma : semi;
-    if (++deg > 64 || !parse_fmpz(c, p, (size_t)(stop - p))) {
-      snprintf(err, errlen, deg > 64 ? "degree above 64" : "coefficient %ld is not an integer",
-               (long)deg);
+    if (++deg > max_degree || !parse_fmpz(c, p, (size_t)(stop - p))) {
+      if (deg > max_degree)
+        snprintf(err, errlen, "degree above %ld", max_degree);
+      else
+        snprintf(err, errlen, "coefficient %ld is not an integer", (long)deg);
       ok = 0;
       break;
     }

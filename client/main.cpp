@@ -408,6 +408,11 @@ int main(int argc, char** argv) {
   verify->add_option("REQUEST", request_file, "SolveRequest in protobuf JSON")->required()->check(CLI::ExistingFile);
   verify->add_option("RESPONSE", response_file, "SolveResponse in protobuf JSON")->required()->check(CLI::ExistingFile);
   verify->add_flag("--remote", remote, "Ask the server's Verify RPC instead of checking locally");
+  double verify_time_limit = 300;
+  verify->add_option("--time-limit", verify_time_limit,
+                     "Seconds the check may take (locally, or the RPC's deadline); past it the\n"
+                     "exit status is 2, neither valid nor invalid")
+      ->capture_default_str()->check(CLI::PositiveNumber);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -569,15 +574,26 @@ int main(int argc, char** argv) {
         auto stub = relufit::v1::ReluFitService::NewStub(make_channel(server));
         grpc::ClientContext ctx;
         prepare(ctx);
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(300));
+        ctx.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                             std::chrono::duration<double>(verify_time_limit)));
         relufit::v1::VerifyResponse out;
         grpc::Status st = stub->Verify(&ctx, vr, &out);
         if (!st.ok()) throw Failure{status_text(st)};
         valid = out.valid();
         message = out.message();
       } else {
+        relufit::CheckControl control;
+        control.deadline = std::chrono::steady_clock::now() +
+                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                               std::chrono::duration<double>(verify_time_limit));
         auto check = relufit::check_answer(relufit::request_from_proto(vr.request()),
-                                           relufit::answer_from_proto(vr.response()));
+                                           relufit::answer_from_proto(vr.response()), control);
+        if (check.stopped) {
+          std::ostringstream limit;
+          limit << verify_time_limit;
+          throw Failure{check.message + " (--time-limit " + limit.str() + " s)"};
+        }
         valid = check.valid;
         message = check.message;
       }

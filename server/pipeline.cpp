@@ -60,10 +60,27 @@ ValidationError run_pipeline(const v1::SolveRequest& request, const ServiceOptio
 
   AnswerData answer = solve_problem(problem, settings);
   const auto check_start = std::chrono::steady_clock::now();
-  CheckResult check = check_answer(data, answer);
+  // The check gets the call's deadline (a late answer is of no use) and at
+  // least 10 s, or the time limit, past the end of the solve otherwise.
+  CheckControl check_control;
+  check_control.deadline = std::min(
+      control.deadline,
+      check_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                        std::chrono::duration<double>(std::max(10.0, limit))));
+  check_control.cancelled = settings.control.cancelled;
+  CheckResult check = check_answer(data, answer, check_control);
   answer.stats.check_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - check_start).count();
-  if (!check.valid) {
+  if (check.stopped) {
+    spdlog::warn("check of a {} answer stopped: {}", verdict_name(answer.verdict), check.message);
+    AnswerData unknown;
+    unknown.verdict = Verdict::kUnknown;
+    const bool cancelled = settings.control.cancelled();
+    unknown.reason = std::string(cancelled ? "cancelled" : "time limit") + ": the " +
+                     verdict_name(answer.verdict) + " answer was found but its check did not finish";
+    unknown.stats = answer.stats;
+    answer = std::move(unknown);
+  } else if (!check.valid) {
     spdlog::error("checker rejected a {} answer: {}", verdict_name(answer.verdict), check.message);
     AnswerData unknown;
     unknown.verdict = Verdict::kUnknown;

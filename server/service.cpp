@@ -1,5 +1,7 @@
 #include "server/service.h"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 
 #include "algebra/checker.h"
@@ -33,6 +35,17 @@ bool same_secret(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+// The call's gRPC deadline on the steady clock, less a margin so that the
+// answer still reaches the caller in time; max() when the call has none.
+std::chrono::steady_clock::time_point steady_deadline(const grpc::ServerContext* context) {
+  const auto call_deadline = context->deadline();
+  if (call_deadline == std::chrono::system_clock::time_point::max())
+    return std::chrono::steady_clock::time_point::max();
+  auto left = call_deadline - std::chrono::system_clock::now() - std::chrono::milliseconds(50);
+  return std::chrono::steady_clock::now() +
+         std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
+}
+
 }  // namespace
 
 grpc::Status ReluFitServiceImpl::authorize(const grpc::ServerContext* context) const {
@@ -59,12 +72,7 @@ grpc::Status ReluFitServiceImpl::Solve(grpc::ServerContext* context,
   PipelineControl control;
   // A gRPC deadline shortens the time limit so the answer (UNKNOWN, "time
   // limit") still reaches the caller in time.
-  const auto call_deadline = context->deadline();
-  if (call_deadline != std::chrono::system_clock::time_point::max()) {
-    auto left = call_deadline - std::chrono::system_clock::now() - std::chrono::milliseconds(50);
-    control.deadline = std::chrono::steady_clock::now() +
-                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
-  }
+  control.deadline = steady_deadline(context);
   control.cancelled = [context] { return context->IsCancelled(); };
   ValidationError e = run_pipeline(*request, options_, control, response);
   if (!e.ok()) return to_grpc(e);
@@ -78,7 +86,25 @@ grpc::Status ReluFitServiceImpl::Verify(grpc::ServerContext* context, const v1::
   const RequestData data = request_from_proto(request->request());
   Problem problem;
   if (auto e = build_problem(data, options_.limits, &problem); !e.ok()) return to_grpc(e);
-  CheckResult check = check_answer(data, answer_from_proto(request->response()));
+  // The check honours the call's deadline (capped by --max-time-limit),
+  // its cancellation and server shutdown; CheckLimits bound each step.
+  CheckControl check_control;
+  check_control.deadline = std::min(
+      steady_deadline(context),
+      std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                             std::chrono::duration<double>(options_.max_time_limit)));
+  const std::atomic<bool>* shutting_down = options_.shutting_down;
+  check_control.cancelled = [context, shutting_down] {
+    return context->IsCancelled() || (shutting_down && shutting_down->load());
+  };
+  CheckResult check = check_answer(data, answer_from_proto(request->response()), check_control);
+  if (check.stopped) {
+    if (context->IsCancelled()) return {grpc::StatusCode::CANCELLED, "call cancelled"};
+    if (options_.shutting_down && options_.shutting_down->load())
+      return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down"};
+    return {grpc::StatusCode::DEADLINE_EXCEEDED,
+            "the check did not finish before the call's deadline (or --max-time-limit)"};
+  }
   response->set_valid(check.valid);
   response->set_message(check.message);
   return grpc::Status::OK;
