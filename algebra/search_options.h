@@ -18,7 +18,7 @@ struct SearchOptions {
   uint64_t max_slice = uint64_t{1} << 16;
   // A sign case whose search grows past restart_nodes (times restart_growth
   // with each restart) starts again with another sample order; 0: never.
-  uint64_t restart_nodes = 50000;
+  uint64_t restart_nodes = 1000000;
   uint32_t restart_growth = 4;
   // Primal heuristic on or off (off: the search alone, as in proofs of
   // concept and tests of the search's limits).

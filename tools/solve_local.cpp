@@ -21,11 +21,15 @@ int main(int argc, char** argv) {
   double time_limit = 60;
   uint64_t node_limit = 0;
   bool json = false;
+  relufit::SearchOptions search;
   app.add_option("file", file, "request file (protobuf JSON)")->required();
   app.add_option("--threads", threads, "search threads (0: every core)");
   app.add_option("--time-limit", time_limit, "seconds (default 60)");
   app.add_option("--node-limit", node_limit, "search nodes (0: none)");
   app.add_flag("--json", json, "print the SolveResponse as JSON");
+  app.add_option("--restart-nodes", search.restart_nodes, "first restart limit (0: never restart)");
+  app.add_option("--restart-growth", search.restart_growth, "restart limit growth factor");
+  app.add_option("--heuristic", search.primal_heuristic, "primal heuristic: 1 on (default), 0 off");
   CLI11_PARSE(app, argc, argv);
 
   std::ifstream in(file);
@@ -50,6 +54,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   relufit::SolveSettings settings;
+  settings.control.options = search;
   settings.control.threads = threads;
   settings.control.node_limit = node_limit;
   settings.control.deadline =
