@@ -514,7 +514,8 @@ int main(int argc, char** argv) {
             s = static_cast<relufit::v1::JobState>(v);
         lreq.set_state(s);
       }
-      std::cout << std::left << std::setw(18) << "JOB" << std::setw(13) << "STATE" << std::setw(20)
+      // Job ids are "job-" and 32 hex digits (older stores: 12).
+      std::cout << std::left << std::setw(38) << "JOB" << std::setw(13) << "STATE" << std::setw(20)
                 << "VERDICT" << "PROGRESS\n";
       while (true) {
         grpc::ClientContext ctx;
@@ -524,9 +525,11 @@ int main(int argc, char** argv) {
         if (!st.ok()) throw Failure{status_text(st)};
         for (const auto& j : resp.jobs()) {
           std::string verdict = j.state() == relufit::v1::JOB_STATE_DONE ? verdict_word(j.verdict()) : "-";
-          std::cout << std::left << std::setw(18) << j.job_id() << std::setw(13) << state_word(j.state())
-                    << std::setw(20) << verdict << progress_text(j.state(), j.progress(), false) << "\n";
+          std::cout << std::left << std::setw(38) << j.job_id() << " " << std::setw(12)
+                    << state_word(j.state()) << " " << std::setw(19) << verdict
+                    << progress_text(j.state(), j.progress(), false) << "\n";
         }
+        for (const auto& d : resp.damaged()) std::cerr << "relufit: damaged job left out: " << d << "\n";
         if (!all_pages || resp.next_page_token().empty()) {
           if (!resp.next_page_token().empty())
             std::cout << "(more: --all, or --page-size)\n";

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "algebra/checker.h"
+#include "server/convert.h"
+
 namespace relufit {
 namespace {
 
@@ -30,7 +33,13 @@ void JobManager::start() {
   // they have been interrupted too often (a job that crashes the server
   // must not crash it forever).
   for (const std::string& id : store_.ids_in_state(v1::JOB_STATE_RUNNING)) {
-    auto job = store_.load(id);
+    std::optional<v1::Job> job;
+    try {
+      job = store_.load(id);
+    } catch (const DamagedRow& e) {
+      spdlog::error("{}; left as it is, not run", e.what());
+      continue;
+    }
     if (!job) continue;
     if (job->attempts() >= options_.max_attempts) {
       job->set_state(v1::JOB_STATE_INTERRUPTED);
@@ -81,7 +90,13 @@ JobManager::SubmitError JobManager::submit(const v1::SolveRequest& request, std:
                " queued); retry later or raise --max-queue";
     return SubmitError::kQueueFull;
   }
-  *job_id = store_.insert(request, now_ms());
+  try {
+    *job_id = store_.insert(request, now_ms());
+  } catch (const StoreError& e) {
+    spdlog::error("submit: {}", e.what());
+    *message = std::string("the job could not be stored: ") + e.what();
+    return e.full() ? SubmitError::kStoreFull : SubmitError::kStoreError;
+  }
   queue_.push_back(*job_id);
   work_cv_.notify_one();
   changed_cv_.notify_all();
@@ -89,13 +104,52 @@ JobManager::SubmitError JobManager::submit(const v1::SolveRequest& request, std:
 }
 
 std::optional<v1::Job> JobManager::current(const std::string& id, bool include_request) const {
-  auto job = store_.load(id);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto u = unsaved_.find(id);
+    if (u != unsaved_.end()) {
+      v1::Job job = u->second;
+      if (!include_request) job.clear_request();
+      return job;
+    }
+  }
+  auto job = store_.load(id);  // verifies the row's checksum
   if (!job) return std::nullopt;
+  reverify(*job);
   if (!include_request) job->clear_request();
   std::lock_guard<std::mutex> lock(mu_);
   auto it = running_.find(id);
   if (it != running_.end() && !finished(job->state())) *job->mutable_progress() = it->second->progress;
   return job;
+}
+
+void JobManager::reverify(const v1::Job& job) const {
+  if (job.state() != v1::JOB_STATE_DONE || !job.has_result()) return;
+  const auto& result = job.result();
+  // A proof left out at the request's wish (include_proof false) cannot be
+  // checked again; the row's checksum still vouches for what was stored.
+  if (result.verdict() == v1::VERDICT_INFEASIBLE && !result.has_certificate() &&
+      job.request().options().has_include_proof() && !job.request().options().include_proof())
+    return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (reverified_.count(job.job_id())) return;
+  }
+  CheckControl control;
+  control.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  control.cancelled = [this] { return stopping_.load(); };
+  CheckResult check = check_answer(request_from_proto(job.request()), answer_from_proto(result), control);
+  if (check.stopped)
+    throw StoreError("job " + job.job_id() + ": the re-check of its stored result did not finish (" +
+                         check.message + "); retry",
+                     SQLITE_BUSY);
+  if (!check.valid) {
+    spdlog::error("job {}: stored result fails the checker: {}", job.job_id(), check.message);
+    throw DamagedRow("job " + job.job_id() + " is damaged in the store: its stored result fails the "
+                     "independent checker (" + check.message + "); not served");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  reverified_.insert(job.job_id());
 }
 
 std::optional<v1::Job> JobManager::get(const std::string& id, bool include_request) const {
@@ -113,11 +167,11 @@ std::optional<v1::Job> JobManager::cancel(const std::string& id) {
     }
     auto q = std::find(queue_.begin(), queue_.end(), id);
     if (q != queue_.end()) {
-      queue_.erase(q);
       job->set_state(v1::JOB_STATE_CANCELLED);
       job->set_state_reason("cancelled before it ran");
       job->set_finished_unix_ms(now_ms());
-      store_.update(*job);
+      store_.update(*job);  // on failure the job stays queued (the error goes to the caller)
+      queue_.erase(q);
       changed_cv_.notify_all();
     } else if (auto it = running_.find(id); it != running_.end()) {
       it->second->cancel = true;
@@ -131,7 +185,7 @@ std::optional<v1::Job> JobManager::cancel(const std::string& id) {
 
 std::vector<v1::Job> JobManager::list(uint32_t page_size, const std::string& page_token,
                                       v1::JobState state, std::string* next_token,
-                                      std::string* error) const {
+                                      std::string* error, std::vector<std::string>* damaged) const {
   if (page_size == 0) page_size = 50;
   page_size = std::min<uint32_t>(page_size, 1000);
   int64_t before = 0;
@@ -146,11 +200,18 @@ std::vector<v1::Job> JobManager::list(uint32_t page_size, const std::string& pag
     }
   }
   int64_t last = 0;
-  std::vector<v1::Job> jobs = store_.list(page_size, before, state, &last);
+  std::vector<v1::Job> jobs = store_.list(page_size, before, state, &last, damaged);
   next_token->clear();
-  if (jobs.size() == page_size && last > 1) *next_token = std::to_string(last);
+  if (jobs.size() + damaged->size() >= page_size && last > 1) *next_token = std::to_string(last);
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& job : jobs) {
+    auto u = unsaved_.find(job.job_id());
+    if (u != unsaved_.end()) {
+      job = u->second;
+      job.clear_request();
+      job.clear_result();
+      continue;
+    }
     auto it = running_.find(job.job_id());
     if (it != running_.end()) *job.mutable_progress() = it->second->progress;
   }
@@ -220,7 +281,17 @@ void JobManager::run_job(const std::string& id) {
   job->set_attempts(job->attempts() + 1);
   job->set_started_unix_ms(now_ms());
   *job->mutable_progress() = running->progress;
-  store_.update(*job);
+  try {
+    store_.update(*job);
+  } catch (const std::exception& e) {
+    spdlog::error("job {}: cannot record its start: {}", id, e.what());
+    job->set_state(v1::JOB_STATE_INTERRUPTED);
+    job->set_state_reason(std::string("not run: the store could not record its start (") + e.what() +
+                          "); it stays queued in the store and runs after a restart");
+    std::lock_guard<std::mutex> lock(mu_);
+    unsaved_[id] = *job;
+    return;
+  }
   changed_cv_.notify_all();
   spdlog::info("job {} running (attempt {})", id, job->attempts());
 
@@ -253,7 +324,11 @@ void JobManager::run_job(const std::string& id) {
     // Interrupted by shutdown: back to the queue, to run after a restart.
     job->set_state(v1::JOB_STATE_QUEUED);
     job->set_state_reason("the server shut down while it ran; queued to run again");
-    store_.update(*job);
+    try {
+      store_.update(*job);
+    } catch (const std::exception& e) {  // still RUNNING in the store: recovered all the same
+      spdlog::error("job {}: cannot re-queue it at shutdown: {}", id, e.what());
+    }
     spdlog::info("job {} re-queued at shutdown", id);
     return;
   }
@@ -269,8 +344,34 @@ void JobManager::run_job(const std::string& id) {
     *job->mutable_result() = response;
   }
   job->set_finished_unix_ms(now_ms());
-  store_.update(*job);
+  store_final(&*job);
   spdlog::info("job {} {}", id, v1::JobState_Name(job->state()));
+}
+
+void JobManager::store_final(v1::Job* job) {
+  std::string first;
+  try {
+    store_.update(*job);
+    return;
+  } catch (const std::exception& e) {
+    first = e.what();
+  }
+  spdlog::error("job {}: cannot store its {} state: {}", job->job_id(), v1::JobState_Name(job->state()), first);
+  // Without the result (much smaller), as INTERRUPTED with the cause.
+  job->clear_result();
+  job->set_verdict(v1::VERDICT_UNSPECIFIED);
+  job->set_state(v1::JOB_STATE_INTERRUPTED);
+  job->set_state_reason("the result could not be stored (" + first + "); resubmit to run it again");
+  try {
+    store_.update(*job);
+    return;
+  } catch (const std::exception& e) {
+    spdlog::error("job {}: cannot store the INTERRUPTED state either: {}", job->job_id(), e.what());
+  }
+  job->set_state_reason("the result could not be stored (" + first +
+                        "); the job is still RUNNING in the store and runs again after a restart");
+  std::lock_guard<std::mutex> lock(mu_);
+  unsaved_[job->job_id()] = *job;
 }
 
 }  // namespace relufit

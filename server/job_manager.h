@@ -2,6 +2,14 @@
 // pipeline, live progress, cancellation, and recovery from the store after
 // a restart (queued and running jobs are run again, or marked interrupted
 // when they were already interrupted too often).
+//
+// Store failures: calls that read or write the store throw StoreError or
+// DamagedRow (job_store.h) to the service, which turns them into gRPC
+// errors. A worker whose final write fails retries without the result
+// (state INTERRUPTED, with the cause); if that fails too the job is
+// reported INTERRUPTED from memory and stays RUNNING in the store, so it
+// runs again after a restart. A finished job's result is re-verified by the
+// independent checker the first time it is read back.
 #pragma once
 
 #include <atomic>
@@ -12,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,16 +47,20 @@ class JobManager {
   // queue in the store, to run again after a restart), joins the workers.
   void stop();
 
-  enum class SubmitError { kNone, kInvalid, kQueueFull, kStopping };
+  enum class SubmitError { kNone, kInvalid, kQueueFull, kStopping, kStoreFull, kStoreError };
   // Validates and stores a job. On failure *message says why.
   SubmitError submit(const v1::SolveRequest& request, std::string* job_id, std::string* message,
                      ValidationError* validation);
 
+  // The job, or nullopt; throws DamagedRow when its row is damaged or its
+  // stored result fails the checker, StoreError when the store fails.
   std::optional<v1::Job> get(const std::string& id, bool include_request) const;
   // Cancels; waits (up to 5 s) until a running job has stopped.
   std::optional<v1::Job> cancel(const std::string& id);
+  // Damaged rows are left out and described in *damaged.
   std::vector<v1::Job> list(uint32_t page_size, const std::string& page_token, v1::JobState state,
-                            std::string* next_token, std::string* error) const;
+                            std::string* next_token, std::string* error,
+                            std::vector<std::string>* damaged) const;
 
   // Calls `send` with an event whenever progress or state changes (at most
   // every 0.5 s while running) and once more with the final job. Returns
@@ -69,6 +82,12 @@ class JobManager {
     return s == v1::JOB_STATE_DONE || s == v1::JOB_STATE_CANCELLED || s == v1::JOB_STATE_INTERRUPTED;
   }
   std::optional<v1::Job> current(const std::string& id, bool include_request) const;
+  // Checks a finished job's stored result once per server run; throws
+  // DamagedRow when it fails, StoreError (retry) when the check runs out of time.
+  void reverify(const v1::Job& job) const;
+  // Writes the worker's final state; on store failure falls back as the
+  // header comment says.
+  void store_final(v1::Job* job);
 
   JobStore& store_;
   const ServiceOptions& service_;
@@ -78,6 +97,10 @@ class JobManager {
   mutable std::condition_variable changed_cv_;  // any job changed
   std::deque<std::string> queue_;
   std::map<std::string, std::shared_ptr<Running>> running_;
+  // Final states the store could not take (reported from memory).
+  std::map<std::string, v1::Job> unsaved_;
+  // Finished jobs whose stored result passed the checker since start.
+  mutable std::set<std::string> reverified_;
   std::vector<std::thread> workers_;
   std::atomic<bool> stopping_{false};
 };

@@ -1,7 +1,9 @@
 // The embedded job store: one SQLite database in WAL mode holding every
 // job's request, state, progress and checked result (with its certificate).
 // Each write is one transaction with synchronous=FULL, so a kill -9 loses
-// nothing that was acknowledged. Thread-safe (one connection, one mutex).
+// nothing that was acknowledged. Every row carries a SHA-256 checksum of all
+// its fields, verified whenever the row is read: a damaged row is reported
+// (DamagedRow), never returned. Thread-safe (one connection, one mutex).
 #pragma once
 
 #include <sqlite3.h>
@@ -9,6 +11,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,31 +19,59 @@
 
 namespace relufit {
 
+// SQLite could not do what was asked (disk full, I/O error, locked, ...);
+// what() names the store and SQLite's message.
+class StoreError : public std::runtime_error {
+ public:
+  StoreError(const std::string& what, int sqlite_code)
+      : std::runtime_error(what), code_(sqlite_code) {}
+  int sqlite_code() const { return code_; }
+  // The disk or the database is full (SQLITE_FULL).
+  bool full() const { return (code_ & 0xff) == SQLITE_FULL; }
+
+ private:
+  int code_;
+};
+
+// A stored row that fails its checksum, cannot be parsed or cannot be read:
+// it is not served. what() says which job and what failed.
+class DamagedRow : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class JobStore {
  public:
-  // Opens (creating if needed) the database; throws std::runtime_error with
-  // SQLite's message when it cannot.
+  // Opens (creating if needed) the database, adds checksums to rows written
+  // before they existed, and checks that the store can be written; throws
+  // StoreError with SQLite's message when it cannot.
   explicit JobStore(const std::string& path);
   ~JobStore();
   JobStore(const JobStore&) = delete;
   JobStore& operator=(const JobStore&) = delete;
 
-  // Inserts a new queued job; returns its id.
+  // Inserts a new queued job; returns its id ("job-" and 32 hex digits, 128
+  // bits from the system's CSPRNG). Throws StoreError.
   std::string insert(const v1::SolveRequest& request, int64_t now_ms);
   // Writes the job's state fields (state, reason, progress, times,
-  // attempts, and the result when set).
+  // attempts, and the result when set). Throws StoreError, or DamagedRow
+  // when the stored row is damaged (it is left as it is).
   void update(const v1::Job& job);
-  // The job, with request and result, or nullopt.
+  // The job, with request and result, or nullopt when there is none.
+  // Throws DamagedRow or StoreError.
   std::optional<v1::Job> load(const std::string& id) const;
   // Jobs newest first after `before_seq` (0: from the newest), at most
-  // `limit`, optionally in one state; fills *last_seq for paging.
+  // `limit`, optionally in one state; fills *last_seq for paging. Damaged
+  // rows are left out and described in *damaged.
   std::vector<v1::Job> list(uint32_t limit, int64_t before_seq, v1::JobState state,
-                            int64_t* last_seq) const;
+                            int64_t* last_seq, std::vector<std::string>* damaged) const;
   // Ids of jobs in a state, oldest first (recovery after a restart).
   std::vector<std::string> ids_in_state(v1::JobState state) const;
 
  private:
   void exec(const char* sql) const;
+  void add_missing_checksums();
+  std::string path_;
   sqlite3* db_ = nullptr;
   mutable std::mutex mu_;
 };

@@ -98,10 +98,19 @@ int main(int argc, char** argv) {
   try {
     store = std::make_unique<relufit::JobStore>(store_path);
   } catch (const std::exception& e) {
-    spdlog::critical("{}", e.what());
+    spdlog::critical("{}; not starting", e.what());
     return 1;
   }
   relufit::JobManager jobs(*store, options, job_options);
+  // Recovery writes to the store: a store that fails here (disk full, I/O
+  // error) stops the server with the cause, before it listens.
+  try {
+    jobs.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot recover the jobs in store {}: {}; not starting", store_path, e.what());
+    jobs.stop();
+    return 1;
+  }
   if (tls_cert.empty() != tls_key.empty()) {
     spdlog::critical("--tls-cert and --tls-key go together");
     return 2;
@@ -146,7 +155,6 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot listen on {} (address in use or invalid)", listen);
     return 1;
   }
-  jobs.start();
   spdlog::info("relufit-server listening on {} (port {}), store {}, {} worker(s), {} search "
                "thread(s) per solve", listen, bound_port, store_path, job_options.workers,
                relufit::search_threads_for(relufit::v1::SolveOptions(), options));

@@ -23,8 +23,34 @@ grpc::Status to_grpc(const ValidationError& e) {
   return {grpc::StatusCode::INTERNAL, e.message};
 }
 
+// A client-supplied text for a message: printable ASCII, at most 64
+// characters, then its length (a 1 MB job id must not come back).
+std::string shown(const std::string& s) {
+  std::string out;
+  for (char c : s.substr(0, 64)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  if (s.size() > 64) out += "... (" + std::to_string(s.size()) + " characters)";
+  return out;
+}
+
 grpc::Status not_found(const std::string& id) {
-  return {grpc::StatusCode::NOT_FOUND, "job_id: no job \"" + id + "\""};
+  return {grpc::StatusCode::NOT_FOUND, "job_id: no job \"" + shown(id) + "\""};
+}
+
+// Runs a handler body, turning store failures and anything else thrown into
+// a gRPC status with the cause (never an empty UNKNOWN).
+template <class F>
+grpc::Status guarded(F&& body) {
+  try {
+    return body();
+  } catch (const DamagedRow& e) {
+    return {grpc::StatusCode::DATA_LOSS, e.what()};
+  } catch (const StoreError& e) {
+    return {e.full() ? grpc::StatusCode::RESOURCE_EXHAUSTED : grpc::StatusCode::UNAVAILABLE, e.what()};
+  } catch (const std::bad_alloc&) {
+    return {grpc::StatusCode::RESOURCE_EXHAUSTED, "out of memory"};
+  } catch (const std::exception& e) {
+    return {grpc::StatusCode::INTERNAL, std::string("internal error: ") + e.what()};
+  }
 }
 
 // Compares without stopping at the first difference.
@@ -74,7 +100,13 @@ grpc::Status ReluFitServiceImpl::Solve(grpc::ServerContext* context,
   // limit") still reaches the caller in time.
   control.deadline = steady_deadline(context);
   control.cancelled = [context] { return context->IsCancelled(); };
-  ValidationError e = run_pipeline(*request, options_, control, response);
+  ValidationError e;
+  if (auto st = guarded([&] {
+        e = run_pipeline(*request, options_, control, response);
+        return grpc::Status::OK;
+      });
+      !st.ok())
+    return st;
   if (!e.ok()) return to_grpc(e);
   if (context->IsCancelled()) return {grpc::StatusCode::CANCELLED, "call cancelled"};
   return grpc::Status::OK;
@@ -97,7 +129,13 @@ grpc::Status ReluFitServiceImpl::Verify(grpc::ServerContext* context, const v1::
   check_control.cancelled = [context, shutting_down] {
     return context->IsCancelled() || (shutting_down && shutting_down->load());
   };
-  CheckResult check = check_answer(data, answer_from_proto(request->response()), check_control);
+  CheckResult check;
+  if (auto st = guarded([&] {
+        check = check_answer(data, answer_from_proto(request->response()), check_control);
+        return grpc::Status::OK;
+      });
+      !st.ok())
+    return st;
   if (check.stopped) {
     if (context->IsCancelled()) return {grpc::StatusCode::CANCELLED, "call cancelled"};
     if (options_.shutting_down && options_.shutting_down->load())
@@ -133,6 +171,9 @@ grpc::Status ReluFitServiceImpl::Export(grpc::ServerContext* context, const v1::
 grpc::Status ReluFitServiceImpl::SubmitJob(grpc::ServerContext* context, const v1::SubmitJobRequest* request,
                                            v1::SubmitJobResponse* response) {
   if (auto denied = authorize(context); !denied.ok()) return denied;
+  // A call whose deadline has passed gets no job (nobody waits for its id).
+  if (context->deadline() <= std::chrono::system_clock::now())
+    return {grpc::StatusCode::DEADLINE_EXCEEDED, "the call's deadline passed before the job was created"};
   std::string id, message;
   ValidationError validation;
   switch (jobs_.submit(request->request(), &id, &message, &validation)) {
@@ -145,6 +186,10 @@ grpc::Status ReluFitServiceImpl::SubmitJob(grpc::ServerContext* context, const v
       return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
     case JobManager::SubmitError::kStopping:
       return {grpc::StatusCode::UNAVAILABLE, message};
+    case JobManager::SubmitError::kStoreFull:
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
+    case JobManager::SubmitError::kStoreError:
+      return {grpc::StatusCode::UNAVAILABLE, message};
   }
   return {grpc::StatusCode::INTERNAL, "unexpected submit outcome"};
 }
@@ -152,42 +197,53 @@ grpc::Status ReluFitServiceImpl::SubmitJob(grpc::ServerContext* context, const v
 grpc::Status ReluFitServiceImpl::GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
                                         v1::Job* response) {
   if (auto denied = authorize(context); !denied.ok()) return denied;
-  auto job = jobs_.get(request->job_id(), request->include_request());
-  if (!job) return not_found(request->job_id());
-  *response = std::move(*job);
-  return grpc::Status::OK;
+  return guarded([&]() -> grpc::Status {
+    auto job = jobs_.get(request->job_id(), request->include_request());
+    if (!job) return not_found(request->job_id());
+    *response = std::move(*job);
+    return grpc::Status::OK;
+  });
 }
 
 grpc::Status ReluFitServiceImpl::WatchJob(grpc::ServerContext* context,
                                           const v1::WatchJobRequest* request,
                                           grpc::ServerWriter<v1::JobEvent>* writer) {
   if (auto denied = authorize(context); !denied.ok()) return denied;
-  bool found = jobs_.watch(
-      request->job_id(), [writer](const v1::JobEvent& e) { return writer->Write(e); },
-      [context] { return context->IsCancelled(); });
-  if (!found) return not_found(request->job_id());
-  if (jobs_.stopping()) return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down"};
-  return grpc::Status::OK;
+  return guarded([&]() -> grpc::Status {
+    bool found = jobs_.watch(
+        request->job_id(), [writer](const v1::JobEvent& e) { return writer->Write(e); },
+        [context] { return context->IsCancelled(); });
+    if (!found) return not_found(request->job_id());
+    if (jobs_.stopping()) return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down"};
+    return grpc::Status::OK;
+  });
 }
 
 grpc::Status ReluFitServiceImpl::CancelJob(grpc::ServerContext* context, const v1::CancelJobRequest* request,
                                            v1::Job* response) {
   if (auto denied = authorize(context); !denied.ok()) return denied;
-  auto job = jobs_.cancel(request->job_id());
-  if (!job) return not_found(request->job_id());
-  *response = std::move(*job);
-  return grpc::Status::OK;
+  return guarded([&]() -> grpc::Status {
+    auto job = jobs_.cancel(request->job_id());
+    if (!job) return not_found(request->job_id());
+    *response = std::move(*job);
+    return grpc::Status::OK;
+  });
 }
 
 grpc::Status ReluFitServiceImpl::ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
                                           v1::ListJobsResponse* response) {
   if (auto denied = authorize(context); !denied.ok()) return denied;
-  std::string next, error;
-  auto jobs = jobs_.list(request->page_size(), request->page_token(), request->state(), &next, &error);
-  if (!error.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, error};
-  for (auto& j : jobs) *response->add_jobs() = std::move(j);
-  response->set_next_page_token(next);
-  return grpc::Status::OK;
+  return guarded([&]() -> grpc::Status {
+    std::string next, error;
+    std::vector<std::string> damaged;
+    auto jobs = jobs_.list(request->page_size(), request->page_token(), request->state(), &next,
+                           &error, &damaged);
+    if (!error.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, error};
+    for (auto& j : jobs) *response->add_jobs() = std::move(j);
+    for (auto& d : damaged) response->add_damaged(std::move(d));
+    response->set_next_page_token(next);
+    return grpc::Status::OK;
+  });
 }
 
 }  // namespace relufit
