@@ -9,6 +9,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libssl-dev
   libgtest-dev
+  openmpi-bin libopenmpi-dev
   z3 cvc5 gnuplot-nox openssl python3 python3-grpcio python3-protobuf
 )
 

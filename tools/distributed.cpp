@@ -17,6 +17,8 @@
 #include "algebra/search.h"
 #include "server/convert.h"
 
+#include <google/protobuf/util/json_util.h>
+
 namespace relufit::distributed {
 
 // ---- files ----
@@ -99,6 +101,21 @@ bool load_request(const std::string& path, LoadedRequest* out, std::string* erro
     return false;
   }
   return true;
+}
+
+uint64_t request_hash(const api::SolveRequest& request) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : to_json(request)) h = (h ^ ch) * 1099511628211ull;
+  return h;
+}
+
+std::string to_json_line(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = false;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out;
 }
 
 // ---- conversions ----
@@ -218,7 +235,10 @@ bool case_spec_from_proto(const pb::CaseSpec& in, const Problem& problem, CaseSp
   }
   out->signs = std::move(sc);
   out->order.assign(in.sample_order().begin(), in.sample_order().end());
-  out->order_id = 0;
+  // Column memos are keyed by order: equal orders, equal ids.
+  uint64_t h = 1469598103934665603ull;
+  for (uint32_t i : out->order) h = (h ^ i) * 1099511628211ull;
+  out->order_id = h;
   return true;
 }
 

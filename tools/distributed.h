@@ -44,6 +44,10 @@ struct LoadedRequest {
   Problem problem;
 };
 bool load_request(const std::string& path, LoadedRequest* out, std::string* error);
+// FNV-1a of the request's protobuf JSON: names the request in checkpoints.
+uint64_t request_hash(const api::SolveRequest& request);
+// Protobuf JSON on one line (for JSON-lines files).
+std::string to_json_line(const google::protobuf::Message& message);
 bool load_request_message(const api::SolveRequest& proto, LoadedRequest* out, std::string* error);
 
 // ---- conversions ----
