@@ -43,17 +43,28 @@ std::optional<FloatFit> float_fit(const Problem& p, std::chrono::steady_clock::t
   const size_t per = dz + k, np = m * per + (p.output_bias ? k : 0), nr = n * k;
   // A guide for small problems only: one iteration costs about nr * np^2.
   if (n == 0 || np > 400 || nr * np * np > 50'000'000) return std::nullopt;
+  // Trained on inputs scaled per coordinate and labels scaled to [-1, 1]
+  // (random starts of unit size then suit data of any magnitude); the
+  // pre-activations, hence the pattern, are the same in either scale.
   std::vector<std::vector<double>> xt(n), y(n);
+  std::vector<double> xscale(p.input_dim, 0.0);
   double ymax = 0;
+  for (size_t i = 0; i < n; ++i)
+    for (size_t t = 0; t < p.input_dim; ++t) xscale[t] = std::max(xscale[t], std::fabs(p.x[i][t].get_d()));
+  for (auto& v : xscale)
+    if (!(v > 0)) v = 1;
   for (size_t i = 0; i < n; ++i) {
-    for (const auto& v : p.x[i]) xt[i].push_back(v.get_d());
+    for (size_t t = 0; t < p.input_dim; ++t) xt[i].push_back(p.x[i][t].get_d() / xscale[t]);
     if (p.hidden_bias) xt[i].push_back(1.0);
     for (const auto& v : p.y[i]) {
       y[i].push_back(v.get_d());
       ymax = std::max(ymax, std::fabs(y[i].back()));
     }
   }
-  const double tol = 1e-7 * (1 + ymax);
+  const double yscale = ymax > 0 ? ymax : 1.0;
+  for (auto& row : y)
+    for (auto& v : row) v /= yscale;
+  const double tol = 1e-7 * (1 + ymax) / yscale;
   std::mt19937 rng(seed);
   std::normal_distribution<double> normal(0.0, 1.0);
   std::vector<double> theta(np), r(nr), jac(nr * np), trial(np), pre(n * m);
@@ -140,11 +151,13 @@ std::optional<FloatFit> float_fit(const Problem& p, std::chrono::steady_clock::t
     fit.label_scale = 1 + ymax;
     fit.z.assign(m, std::vector<double>(dz));
     fit.a.assign(m, std::vector<double>(k));
-    for (size_t j = 0; j < m; ++j) {
-      for (size_t t = 0; t < dz; ++t) fit.z[j][t] = theta[j * per + t];
-      for (size_t o = 0; o < k; ++o) fit.a[j][o] = theta[j * per + dz + o];
+    for (size_t j = 0; j < m; ++j) {  // back to the data's scale
+      for (size_t t = 0; t < dz; ++t)
+        fit.z[j][t] = theta[j * per + t] / (t < p.input_dim ? xscale[t] : 1.0);
+      for (size_t o = 0; o < k; ++o) fit.a[j][o] = theta[j * per + dz + o] * yscale;
     }
-    if (p.output_bias) fit.c.assign(theta.begin() + static_cast<long>(m * per), theta.end());
+    if (p.output_bias)
+      for (size_t o = 0; o < k; ++o) fit.c.push_back(theta[m * per + o] * yscale);
     fit.pre.assign(n, std::vector<double>(m));
     for (size_t i = 0; i < n; ++i)
       for (size_t j = 0; j < m; ++j) fit.pre[i][j] = pre[i * m + j];

@@ -189,6 +189,8 @@ class Scheduler {
     // Helpers come from the shared pool; the calling thread works too. A
     // helper that starts after the solve ended returns at once.
     auto gate = std::make_shared<Gate>();
+    // More helpers than pool threads would only wait in the pool's queue.
+    threads = std::min(threads, TaskPool::shared().size() + 1);
     for (unsigned t = 1; t < threads; ++t)
       TaskPool::shared().submit([this, gate]() {
         {
