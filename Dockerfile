@@ -23,7 +23,7 @@ WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
  && cmake --build /build -j "$(nproc)" \
- && strip /build/bin/relufit-server /build/bin/relufit /build/bin/relufit-health-probe
+ && strip /build/bin/relufit-server /build/bin/relufit /build/bin/relufit-health-probe /build/bin/relufit-shard
 
 FROM debian:bookworm-slim
 ARG DEBIAN_FRONTEND=noninteractive
@@ -41,7 +41,9 @@ RUN apt-get update \
       --shell /usr/sbin/nologin relufit \
  && mkdir -p /var/lib/relufit \
  && chown relufit:relufit /var/lib/relufit
-COPY --from=build /build/bin/relufit-server /build/bin/relufit /build/bin/relufit-health-probe /usr/local/bin/
+# relufit-shard runs the shards of a static plan (deploy/: Slurm, Kubernetes).
+COPY --from=build /build/bin/relufit-server /build/bin/relufit /build/bin/relufit-health-probe \
+     /build/bin/relufit-shard /usr/local/bin/
 
 # The job store (SQLite: jobs, results, certificates) lives on this volume and
 # survives container restarts and upgrades.

@@ -24,7 +24,7 @@
 // --checkpoint FILE: a JSON-lines file of relufit.distributed.v1.Plan
 // records: the first names the request (request_hash) and the sign cases;
 // each later one holds a decided subtree's proof (fragments) and the roots
-// of the subtrees it references (shards[].subtree). Records are appended as
+// of the subtrees it references (shards[0].subtrees). Records are appended as
 // subtrees are decided; a rerun with the same file resumes: it searches only
 // the subtrees referenced but not yet decided (a torn last line is ignored).
 #include <mpi.h>
@@ -33,6 +33,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <ctime>
 #include <cstring>
 #include <cstdio>
 #include <fstream>
@@ -107,6 +108,14 @@ class Outbox {
   std::list<Pending> pending_;
 };
 
+// CPU seconds of the calling thread: the search's own work, whatever else
+// the machine runs (MPI waits are outside the measured calls).
+double thread_cpu() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
 std::string serialize(const google::protobuf::Message& m) {
   std::string out;
   m.SerializeToString(&out);
@@ -120,6 +129,7 @@ int worker(int rank, const LoadedRequest& req) {
   SearchContext ctx(p, SearchOptions{});
   SearchCounters counters;
   ColumnMemo memo;
+  double search_cpu = 0;
   uint64_t next_local = 0;
   auto new_id = [&]() { return (static_cast<uint64_t>(rank) << 48) | next_local++; };
   send_blocking(0, kTagReady, "");
@@ -137,8 +147,9 @@ int worker(int rank, const LoadedRequest& req) {
     std::string error;
     auto spec = std::make_shared<CaseSpec>();
     SubtreeRoot root;
-    if (!task.ParseFromString(msg) || !case_spec_from_proto(task.case_spec(), p, spec.get(), &error) ||
-        !subtree_from_proto(task.subtree(), p, &root, &error)) {
+    if (!task.ParseFromString(msg) || task.subtrees_size() != 1 || task.case_specs_size() != 1 ||
+        !case_spec_from_proto(task.case_specs(0), p, spec.get(), &error) ||
+        !subtree_from_proto(task.subtrees(0), p, &root, &error)) {
       std::cerr << "relufit-mpi: rank " << rank << ": bad task: " << error << "\n";
       MPI_Abort(MPI_COMM_WORLD, kExitRejected);
     }
@@ -154,7 +165,9 @@ int worker(int rank, const LoadedRequest& req) {
     };
     const uint64_t nodes_before = counters.nodes;
     while (true) {
+      const double c0 = thread_cpu();
       const auto status = search.run(~uint64_t{0}, poll, &memo, &counters);
+      search_cpu += thread_cpu() - c0;
       if (status == SubtreeSearch::Status::kPaused) {
         const std::string m = receive(0, MPI_ANY_TAG, &st);
         if (st.MPI_TAG == kTagStop) {
@@ -164,20 +177,23 @@ int worker(int rank, const LoadedRequest& req) {
         if (st.MPI_TAG == kTagDonateAsk) {
           pb::Subtrees gift;
           for (auto& [id, r] : search.donate(new_id))
-            *gift.add_subtrees() = subtree_to_proto(task.subtree().case_index(), id, r);
+            *gift.add_subtrees() = subtree_to_proto(task.subtrees(0).case_index(), id, r);
           send_blocking(0, kTagDonated, serialize(gift));
         }
         continue;
       }
       pb::ShardResult result;
-      result.set_subtree_id(task.subtree().id());
+      pb::SubtreeResult* sub = result.add_subtrees();
+      sub->set_subtree_id(task.subtrees(0).id());
       if (status == SubtreeSearch::Status::kFit) {
-        result.set_status(pb::ShardResult::STATUS_FIT);
+        sub->set_status(pb::SubtreeResult::STATUS_FIT);
+        result.set_status(pb::SubtreeResult::STATUS_FIT);
         *result.mutable_fit() = answer_to_proto(answer_from_fit(p, std::move(*search.fit())), 30, true);
       } else {
-        result.set_status(pb::ShardResult::STATUS_DONE);
-        proof_items_to_proto(search.proof(), result.mutable_proof());
-        result.set_undecided(search.undecided());
+        sub->set_status(pb::SubtreeResult::STATUS_DONE);
+        result.set_status(pb::SubtreeResult::STATUS_DONE);
+        proof_items_to_proto(search.proof(), sub->mutable_proof());
+        sub->set_undecided(search.undecided());
       }
       result.set_nodes(counters.nodes - nodes_before);
       send_blocking(0, kTagResult, serialize(result));
@@ -187,6 +203,7 @@ int worker(int rank, const LoadedRequest& req) {
   pb::ShardResult totals;
   totals.set_nodes(counters.nodes);
   totals.set_lps(counters.lps);
+  totals.set_seconds(search_cpu);
   send_blocking(0, kTagBye, serialize(totals));
   return kExitOk;
 }
@@ -236,16 +253,17 @@ class Checkpoint {
         header = true;
         continue;
       }
-      for (const pb::Shard& sh : rec.shards()) {
-        OpenSubtree s;
-        s.case_index = sh.subtree().case_index();
-        s.id = sh.subtree().id();
-        if (s.case_index >= forest->specs().size() ||
-            !subtree_from_proto(sh.subtree(), problem, &s.root, error))
-          return false;
-        if (s.id < (uint64_t{1} << 48)) max_id = std::max(max_id, s.id);
-        (*roots)[s.id] = std::move(s);
-      }
+      for (const pb::Shard& sh : rec.shards())
+        for (const pb::Subtree& sub : sh.subtrees()) {
+          OpenSubtree s;
+          s.case_index = sub.case_index();
+          s.id = sub.id();
+          if (s.case_index >= forest->specs().size() ||
+              !subtree_from_proto(sub, problem, &s.root, error))
+            return false;
+          if (s.id < (uint64_t{1} << 48)) max_id = std::max(max_id, s.id);
+          (*roots)[s.id] = std::move(s);
+        }
       for (const pb::Fragment& f : rec.fragments()) {
         std::vector<ProofItem> items;
         if (!proof_items_from_proto(f.items(), &items, error)) return false;
@@ -289,12 +307,12 @@ class Checkpoint {
     pb::Fragment* f = rec.add_fragments();
     f->set_id(id);
     proof_items_to_proto(items, f->mutable_items());
+    pb::Shard* refs = rec.add_shards();
     for (const ProofItem& item : items) {
       if (item.ref == ProofItem::kNoRef) continue;
       auto it = roots.find(item.ref);
       if (it == roots.end()) continue;
-      *rec.add_shards()->mutable_subtree() =
-          subtree_to_proto(it->second.case_index, it->second.id, it->second.root);
+      *refs->add_subtrees() = subtree_to_proto(it->second.case_index, it->second.id, it->second.root);
     }
     append(rec);
   }
@@ -342,7 +360,7 @@ class Coordinator {
   Coordinator(const LoadedRequest& req, int size, const Settings& s)
       : req_(req), size_(size), settings_(s), ctx_(req.problem, SearchOptions{}),
         busy_(static_cast<size_t>(size), false), asked_(static_cast<size_t>(size), false),
-        rank_nodes_(static_cast<size_t>(size), 0) {}
+        rank_nodes_(static_cast<size_t>(size), 0), rank_cpu_(static_cast<size_t>(size), 0) {}
 
   int run() {
     started_ = Clock::now();
@@ -416,7 +434,9 @@ class Coordinator {
     outstanding_ = pool_.size();
     const size_t target = static_cast<size_t>(size_) * settings_.subtrees_per_rank;
     const size_t before = pool_.size();
+    const double c0 = thread_cpu();
     ExpandOutcome ex = expand(ctx_, &forest_, &pool_, target, settings_.plan_nodes, &counters_);
+    search_cpu_ += thread_cpu() - c0;
     if (ex.fit) return answer_from_fit(p, std::move(*ex.fit));
     if (undecided_.empty()) undecided_ = ex.undecided;
     // Expansion decided some subtrees and opened others: record both.
@@ -453,7 +473,9 @@ class Coordinator {
           return SubtreeSearch::Poll::kPause;
         return SubtreeSearch::Poll::kGo;
       };
+      const double c0 = thread_cpu();
       const auto status = mine_->run(~uint64_t{0}, poll, &memo_, &counters_);
+      search_cpu_ += thread_cpu() - c0;
       last_service = Clock::now();
       if (status == SubtreeSearch::Status::kFit) {
         fit_ = answer_to_proto(answer_from_fit(req_.problem, std::move(*mine_->fit())), 30, true);
@@ -493,15 +515,18 @@ class Coordinator {
         if (!r.ParseFromString(msg)) fatal("unreadable result from rank " + std::to_string(src));
         busy_[src] = false;
         idle_.push_back(src);
-        if (r.status() == pb::ShardResult::STATUS_FIT) {
+        if (r.status() == pb::SubtreeResult::STATUS_FIT) {
           if (!fit_) fit_ = r.fit();
           break;
         }
+        if (r.subtrees_size() != 1 || r.subtrees(0).status() != pb::SubtreeResult::STATUS_DONE)
+          fatal("a result from rank " + std::to_string(src) + " is not one decided subtree");
+        const pb::SubtreeResult& sub = r.subtrees(0);
         std::vector<ProofItem> proof;
         std::string error;
-        if (!proof_items_from_proto(r.proof(), &proof, &error)) fatal(error);
-        if (undecided_.empty()) undecided_ = r.undecided();
-        decided(r.subtree_id(), std::move(proof));
+        if (!proof_items_from_proto(sub.proof(), &proof, &error)) fatal(error);
+        if (undecided_.empty()) undecided_ = sub.undecided();
+        decided(sub.subtree_id(), std::move(proof));
         ++tasks_done_;
         break;
       }
@@ -528,6 +553,7 @@ class Coordinator {
         pb::ShardResult totals;
         totals.ParseFromString(msg);
         rank_nodes_[src] = totals.nodes();
+        rank_cpu_[src] = totals.seconds();
         worker_nodes_ += totals.nodes();
         worker_lps_ += totals.lps();
         ++byes_;
@@ -540,8 +566,8 @@ class Coordinator {
 
   void send_task(int r, const OpenSubtree& s) {
     pb::Shard task;
-    *task.mutable_subtree() = subtree_to_proto(s.case_index, s.id, s.root);
-    *task.mutable_case_spec() = case_spec_to_proto(*forest_.specs()[s.case_index], forest_.root_ids()[s.case_index]);
+    *task.add_subtrees() = subtree_to_proto(s.case_index, s.id, s.root);
+    *task.add_case_specs() = case_spec_to_proto(*forest_.specs()[s.case_index], forest_.root_ids()[s.case_index]);
     outbox_.send(r, kTagTask, serialize(task));
     busy_[r] = true;
   }
@@ -585,7 +611,7 @@ class Coordinator {
         handle(st.MPI_SOURCE, st.MPI_TAG, msg);
       } else if (st.MPI_TAG == kTagResult && !fit_) {
         pb::ShardResult r;
-        if (r.ParseFromString(msg) && r.status() == pb::ShardResult::STATUS_FIT) fit_ = r.fit();
+        if (r.ParseFromString(msg) && r.status() == pb::SubtreeResult::STATUS_FIT) fit_ = r.fit();
       }
     }
     outbox_.flush();
@@ -629,6 +655,7 @@ class Coordinator {
       return kExitBadInput;
     }
     rank_nodes_[0] = counters_.nodes;
+    rank_cpu_[0] = search_cpu_;
     answer.stats.nodes = counters_.nodes + worker_nodes_;
     answer.stats.lps_solved = counters_.lps + worker_lps_;
     answer.stats.max_depth = counters_.max_depth;
@@ -640,8 +667,14 @@ class Coordinator {
     }
     std::string ranks = "ranks: " + std::to_string(size_) + ", nodes per rank:";
     for (uint64_t n : rank_nodes_) ranks += " " + std::to_string(n);
-    ranks += ", subtrees handed out: " + std::to_string(tasks_done_) + ", donated by ranks: " +
-             std::to_string(donations_) + "\n";
+    ranks += ", search CPU s per rank:";
+    for (double c : rank_cpu_) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, " %.3f", c);
+      ranks += buf;
+    }
+    ranks += ", subtrees decided by other ranks: " + std::to_string(tasks_done_) +
+             ", subtrees donated by other ranks: " + std::to_string(donations_) + "\n";
     if (settings_.rank_stats) std::cerr << "relufit-mpi: " << ranks;
     if (settings_.json) {
       std::cout << to_json(answer_to_proto(answer, settings_.digits, true)) << "\n";
@@ -693,6 +726,8 @@ class Coordinator {
   int byes_ = 0;
   uint64_t worker_nodes_ = 0, worker_lps_ = 0, tasks_done_ = 0, donations_ = 0;
   std::vector<uint64_t> rank_nodes_;
+  std::vector<double> rank_cpu_;
+  double search_cpu_ = 0;  // rank 0's own search and expansion
 };
 
 // Rank 0 reads the request and broadcasts its JSON (length -1: bad input).

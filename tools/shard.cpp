@@ -18,6 +18,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "algebra/float_guide.h"
 #include "algebra/primal.h"
@@ -50,6 +51,18 @@ bool exists(const std::string& path) {
 int fail(const std::string& message) {
   std::cerr << "relufit-shard: " << message << "\n";
   return kExitBadInput;
+}
+
+std::string index_list(const std::vector<uint32_t>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i == 20) {
+      out += " ... (" + std::to_string(v.size()) + " in all)";
+      break;
+    }
+    out += (i ? " " : "") + std::to_string(v[i]);
+  }
+  return out;
 }
 
 double seconds_since(Clock::time_point t0) {
@@ -94,16 +107,22 @@ struct PlanSettings {
   double heuristic_seconds = 0.2;
 };
 
-// Writes the shard files of `open` (indices from plan->shards_size()) and
-// then plan.json: a plan.json on disk always names shard files that exist.
-bool write_plan(const std::string& dir, const CaseForest& forest, std::deque<OpenSubtree>* open,
-                pb::Plan* plan, std::string* error) {
-  for (auto& s : *open) {
-    pb::Shard shard;
-    shard.set_index(static_cast<uint32_t>(plan->shards_size()));
-    *shard.mutable_subtree() = subtree_to_proto(s.case_index, s.id, s.root);
-    *shard.mutable_case_spec() =
+// Writes `count` shard files (indices from plan->shards_size()) holding the
+// subtrees of `open` round robin (shallowest first, so every shard gets a
+// share of the big ones), then plan.json: a plan.json on disk always names
+// shard files that exist.
+bool write_plan(const std::string& dir, const CaseForest& forest, const std::deque<OpenSubtree>& open,
+                uint32_t count, pb::Plan* plan, std::string* error) {
+  std::vector<pb::Shard> shards(count);
+  for (uint32_t i = 0; i < count; ++i) shards[i].set_index(static_cast<uint32_t>(plan->shards_size()) + i);
+  size_t next = 0;
+  for (const auto& s : open) {
+    pb::Shard& shard = shards[next++ % count];
+    *shard.add_subtrees() = subtree_to_proto(s.case_index, s.id, s.root);
+    *shard.add_case_specs() =
         case_spec_to_proto(*forest.specs()[s.case_index], forest.root_ids()[s.case_index]);
+  }
+  for (pb::Shard& shard : shards) {
     if (!write_json_file(shard_file(dir, shard.index()), shard, error)) return false;
     *plan->add_shards() = std::move(shard);
   }
@@ -142,8 +161,10 @@ bool forest_from_plan(const pb::Plan& plan, const Problem& problem, CaseForest* 
 }
 
 // Records a decided plan (already checked) and says so.
+// With `empty_shards`, also writes that many shard files without subtrees,
+// so that an array sized in advance finds every index.
 int write_decided(const std::string& dir, const LoadedRequest& req, AnswerData answer,
-                  pb::Plan* plan) {
+                  pb::Plan* plan, uint32_t empty_shards) {
   std::string error;
   if (!finish_answer(req.data, &answer, &error)) {
     std::cerr << "relufit-shard: " << error << "\n";
@@ -151,16 +172,24 @@ int write_decided(const std::string& dir, const LoadedRequest& req, AnswerData a
   }
   *plan->mutable_decided() = answer_to_proto(answer, 30, true);
   plan->set_format(1);
+  for (uint32_t i = 0; i < empty_shards; ++i) {
+    pb::Shard shard;
+    shard.set_index(static_cast<uint32_t>(plan->shards_size()));
+    if (!write_json_file(shard_file(dir, shard.index()), shard, &error)) return fail(error);
+    *plan->add_shards() = std::move(shard);
+  }
   if (!write_json_file(path_in(dir, "plan.json"), *plan, &error)) return fail(error);
   std::cout << "plan: decided while planning: " << verdict_name(answer.verdict)
-            << " (checked; no shards); relufit-shard merge " << dir << " prints it\n";
+            << " (checked; the shards hold nothing to do); relufit-shard merge " << dir
+            << " prints it\n";
   return kExitOk;
 }
 
-void print_shards(const std::string& dir, const pb::Plan& plan, int first) {
+void print_shards(const std::string& dir, const pb::Plan& plan, int first, size_t subtrees) {
   const int last = plan.shards_size() - 1;
   std::cout << "plan: " << (last - first + 1) << " shards, indices " << first << ".." << last
-            << " in " << dir << " (" << plan.fragments_size() << " subtrees decided while planning)\n"
+            << " in " << dir << " (" << subtrees << " open subtrees; "
+            << plan.fragments_size() << " subtree proofs from planning)\n"
             << "run each with: relufit-shard run " << dir << " --index I\n";
 }
 
@@ -188,7 +217,7 @@ int plan_new(const std::string& request_path, const std::string& dir, const Plan
     answer.stats.nodes = plan.nodes();
     answer.stats.lps_solved = plan.lps();
     answer.stats.solve_seconds = plan.seconds();
-    return write_decided(dir, req, std::move(answer), &plan);
+    return write_decided(dir, req, std::move(answer), &plan, ps.shards);
   };
   if (auto quick = quick_answer(p)) return decided(std::move(*quick));
   const uint64_t cases = count_sign_cases(p.hidden_width, p.output_dim);
@@ -225,9 +254,37 @@ int plan_new(const std::string& request_path, const std::string& dir, const Plan
     return decided(std::move(a));
   }
   account();
-  if (!write_plan(dir, forest, &open, &plan, &error)) return fail(error);
-  print_shards(dir, plan, 0);
+  if (!write_plan(dir, forest, open, ps.shards, &plan, &error)) return fail(error);
+  print_shards(dir, plan, 0, open.size());
   return kExitOk;
+}
+
+// The shard's subtrees by id, from the plan (what its result must cover).
+std::vector<uint64_t> subtree_ids(const pb::Shard& shard) {
+  std::vector<uint64_t> ids;
+  for (const pb::Subtree& s : shard.subtrees()) ids.push_back(s.id());
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+// Reads DIR/result-I.json of `shard` and checks that it covers exactly the
+// shard's subtrees. False with *error when unreadable or inconsistent.
+bool read_result(const std::string& dir, const pb::Shard& shard, pb::ShardResult* result,
+                 std::string* error) {
+  const std::string rf = result_file(dir, shard.index());
+  if (!read_json_file(rf, result, error)) return false;
+  if (result->index() != shard.index()) {
+    *error = rf + ": holds the result of shard " + std::to_string(result->index());
+    return false;
+  }
+  std::vector<uint64_t> got;
+  for (const auto& r : result->subtrees()) got.push_back(r.subtree_id());
+  std::sort(got.begin(), got.end());
+  if (result->status() != pb::SubtreeResult::STATUS_FIT && got != subtree_ids(shard)) {
+    *error = rf + ": its subtrees are not those of shard " + std::to_string(shard.index());
+    return false;
+  }
+  return true;
 }
 
 int plan_resplit(const std::string& dir, const PlanSettings& ps, bool shards_given) {
@@ -254,22 +311,34 @@ int plan_resplit(const std::string& dir, const PlanSettings& ps, bool shards_giv
       continue;
     }
     pb::ShardResult result;
-    if (!read_json_file(rf, &result, &error)) return fail(error);
-    if (result.status() != pb::ShardResult::STATUS_TIMEOUT) continue;
-    std::vector<ProofItem> proof;
-    std::vector<SubtreeRoot> roots;
-    if (!proof_items_from_proto(result.proof(), &proof, &error)) return fail(rf + ": " + error);
-    for (const pb::Subtree& s : result.open()) {
-      SubtreeRoot r;
-      if (!subtree_from_proto(s, p, &r, &error)) return fail(rf + ": " + error);
-      roots.push_back(std::move(r));
+    if (!read_result(dir, shard, &result, &error)) return fail(error);
+    if (result.status() == pb::SubtreeResult::STATUS_FIT) {
+      std::cout << "plan: shard " << shard.index() << " found a fit; relufit-shard merge " << dir
+                << " prints it; nothing to split\n";
+      return kExitOk;
     }
-    for (const ProofItem& item : proof)
-      if (item.ref != ProofItem::kNoRef && item.ref >= roots.size())
-        return fail(rf + ": a reference to an open node that is not listed");
-    for (auto& s : forest.add_result(shard.subtree().case_index(), shard.subtree().id(),
-                                     std::move(proof), std::move(roots)))
-      open.push_back(std::move(s));
+    if (result.status() != pb::SubtreeResult::STATUS_TIMEOUT) continue;
+    std::map<uint64_t, uint32_t> case_of;
+    for (const pb::Subtree& s : shard.subtrees()) case_of[s.id()] = s.case_index();
+    for (const pb::SubtreeResult& r : result.subtrees()) {
+      std::vector<ProofItem> proof;
+      std::vector<SubtreeRoot> roots;
+      if (!proof_items_from_proto(r.proof(), &proof, &error)) return fail(rf + ": " + error);
+      for (const pb::Subtree& s : r.open()) {
+        SubtreeRoot root;
+        if (!subtree_from_proto(s, p, &root, &error)) return fail(rf + ": " + error);
+        roots.push_back(std::move(root));
+      }
+      for (const ProofItem& item : proof)
+        if (item.ref != ProofItem::kNoRef && item.ref >= roots.size())
+          return fail(rf + ": a reference to an open node that is not listed");
+      if (r.status() == pb::SubtreeResult::STATUS_DONE && !roots.empty())
+        return fail(rf + ": a decided subtree with open nodes");
+      for (auto& s : forest.add_result(case_of.at(r.subtree_id()), r.subtree_id(), std::move(proof),
+                                       std::move(roots)))
+        open.push_back(std::move(s));
+      if (plan.undecided().empty()) plan.set_undecided(r.undecided());
+    }
     shard.set_resplit(true);
     split.push_back(shard.index());
   }
@@ -281,8 +350,8 @@ int plan_resplit(const std::string& dir, const PlanSettings& ps, bool shards_giv
   }
   SearchContext ctx(p, SearchOptions{});
   SearchCounters counters;
-  const size_t target = shards_given ? ps.shards : std::max<size_t>(open.size(), 2 * split.size());
-  ExpandOutcome ex = expand(ctx, &forest, &open, target, ps.plan_nodes, &counters);
+  const uint32_t count = shards_given ? ps.shards : static_cast<uint32_t>(2 * split.size());
+  ExpandOutcome ex = expand(ctx, &forest, &open, count, ps.plan_nodes, &counters);
   plan.set_nodes(plan.nodes() + counters.nodes);
   plan.set_lps(plan.lps() + counters.lps);
   plan.set_seconds(plan.seconds() + seconds_since(t0));
@@ -292,17 +361,14 @@ int plan_resplit(const std::string& dir, const PlanSettings& ps, bool shards_giv
     a.stats.nodes = plan.nodes();
     a.stats.lps_solved = plan.lps();
     a.stats.solve_seconds = plan.seconds();
-    return write_decided(dir, req, std::move(a), &plan);
+    return write_decided(dir, req, std::move(a), &plan, 0);
   }
   const int first = plan.shards_size();
-  if (!write_plan(dir, forest, &open, &plan, &error)) return fail(error);
-  std::cout << "plan: split " << split.size() << " timed-out shards";
-  if (!missing.empty()) std::cout << " (" << missing.size() << " other shards have no result yet)";
+  if (!write_plan(dir, forest, open, count, &plan, &error)) return fail(error);
+  std::cout << "plan: split " << split.size() << " timed-out shards (" << index_list(split) << ")";
+  if (!missing.empty()) std::cout << "; " << missing.size() << " other shards have no result yet";
   std::cout << "\n";
-  if (plan.shards_size() == first)
-    std::cout << "plan: every split subtree was decided while splitting; no new shards\n";
-  else
-    print_shards(dir, plan, first);
+  print_shards(dir, plan, first, open.size());
   return kExitOk;
 }
 
@@ -321,18 +387,14 @@ int run_shard(const std::string& dir, uint32_t index, double time_limit, uint64_
   pb::Shard shard;
   if (!read_json_file(shard_file(dir, index), &shard, &error)) return fail(error);
   if (shard.index() != index) return fail(shard_file(dir, index) + ": holds shard " + std::to_string(shard.index()));
+  if (shard.case_specs_size() != shard.subtrees_size())
+    return fail(shard_file(dir, index) + ": one case spec per subtree expected");
   const Problem& p = req.problem;
-  auto spec = std::make_shared<CaseSpec>();
-  SubtreeRoot root;
-  if (!case_spec_from_proto(shard.case_spec(), p, spec.get(), &error) ||
-      !subtree_from_proto(shard.subtree(), p, &root, &error))
-    return fail(shard_file(dir, index) + ": " + error);
   std::signal(SIGTERM, on_terminate);
   std::signal(SIGINT, on_terminate);
   SearchContext ctx(p, SearchOptions{});
   SearchCounters counters;
   ColumnMemo memo;
-  SubtreeSearch search(ctx, spec, std::move(root));
   const Clock::time_point deadline =
       time_limit > 0 ? t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(time_limit))
                      : Clock::time_point::max();
@@ -342,61 +404,80 @@ int run_shard(const std::string& dir, uint32_t index, double time_limit, uint64_
     if ((++polls & 15) == 0 && Clock::now() >= deadline) return SubtreeSearch::Poll::kPause;
     return SubtreeSearch::Poll::kGo;
   };
-  const uint64_t budget = node_limit > 0 ? node_limit : ~uint64_t{0};
-  const auto status = search.run(budget, poll, &memo, &counters);
   pb::ShardResult result;
   result.set_index(index);
-  const char* what = "";
-  if (status == SubtreeSearch::Status::kFit) {
-    AnswerData a = answer_from_fit(p, std::move(*search.fit()));
-    if (!finish_answer(req.data, &a, &error)) {
-      std::cerr << "relufit-shard: " << error << "\n";
-      return kExitRejected;
+  result.set_status(pb::SubtreeResult::STATUS_DONE);
+  const char* stop = nullptr;  // why the search stopped early
+  size_t decided = 0;
+  for (int t = 0; t < shard.subtrees_size(); ++t) {
+    const pb::Subtree& sub = shard.subtrees(t);
+    pb::SubtreeResult* r = result.add_subtrees();
+    r->set_subtree_id(sub.id());
+    if (stop) {  // not started: itself is its open node
+      r->set_status(pb::SubtreeResult::STATUS_TIMEOUT);
+      r->add_proof()->set_ref(0);
+      pb::Subtree* o = r->add_open();
+      *o = sub;
+      o->set_id(0);
+      continue;
     }
-    result.set_status(pb::ShardResult::STATUS_FIT);
-    *result.mutable_fit() = answer_to_proto(a, 30, true);
-    what = "a fit (checked)";
-  } else {
+    auto spec = std::make_shared<CaseSpec>();
+    SubtreeRoot root;
+    if (!case_spec_from_proto(shard.case_specs(t), p, spec.get(), &error) ||
+        !subtree_from_proto(sub, p, &root, &error))
+      return fail(shard_file(dir, index) + ": " + error);
+    SubtreeSearch search(ctx, spec, std::move(root));
+    const uint64_t used = counters.nodes;
+    const uint64_t budget = node_limit == 0 ? ~uint64_t{0} : node_limit > used ? node_limit - used : 0;
+    const auto status = search.run(budget, poll, &memo, &counters);
+    if (status == SubtreeSearch::Status::kFit) {
+      AnswerData a = answer_from_fit(p, std::move(*search.fit()));
+      if (!finish_answer(req.data, &a, &error)) {
+        std::cerr << "relufit-shard: " << error << "\n";
+        return kExitRejected;
+      }
+      r->set_status(pb::SubtreeResult::STATUS_FIT);
+      result.set_status(pb::SubtreeResult::STATUS_FIT);
+      *result.mutable_fit() = answer_to_proto(a, 30, true);
+      break;  // one fit decides the problem
+    }
     if (status == SubtreeSearch::Status::kDone) {
-      result.set_status(pb::ShardResult::STATUS_DONE);
-      what = "decided";
+      r->set_status(pb::SubtreeResult::STATUS_DONE);
+      ++decided;
     } else {
       uint64_t next = 0;
-      for (auto& [id, r] : search.close([&]() { return next++; }))
-        *result.add_open() = subtree_to_proto(shard.subtree().case_index(), id, r);
-      result.set_status(pb::ShardResult::STATUS_TIMEOUT);
-      what = g_terminate ? "stopped by a signal" : status == SubtreeSearch::Status::kBudget
-                                                        ? "node limit"
-                                                        : "time limit";
+      for (auto& [id, o] : search.close([&]() { return next++; }))
+        *r->add_open() = subtree_to_proto(sub.case_index(), id, o);
+      r->set_status(pb::SubtreeResult::STATUS_TIMEOUT);
+      stop = g_terminate ? "stopped by a signal"
+                         : status == SubtreeSearch::Status::kBudget ? "node limit" : "time limit";
     }
-    proof_items_to_proto(search.proof(), result.mutable_proof());
-    result.set_undecided(search.undecided());
+    proof_items_to_proto(search.proof(), r->mutable_proof());
+    r->set_undecided(search.undecided());
   }
+  if (stop && result.status() != pb::SubtreeResult::STATUS_FIT)
+    result.set_status(pb::SubtreeResult::STATUS_TIMEOUT);
   result.set_nodes(counters.nodes);
   result.set_lps(counters.lps);
   result.set_seconds(seconds_since(t0));
   if (!write_json_file(rf, result, &error)) return fail(error);
-  std::printf("shard %u: %s, %llu nodes, %.3f s", index, what,
-              static_cast<unsigned long long>(counters.nodes.load()), result.seconds());
-  if (result.status() == pb::ShardResult::STATUS_TIMEOUT)
-    std::printf(", %d open subtrees (plan --resplit splits them)", result.open_size());
-  std::printf("\n");
+  std::printf("shard %u: ", index);
+  if (result.status() == pb::SubtreeResult::STATUS_FIT) {
+    std::printf("a fit (checked)");
+  } else {
+    std::printf("%zu of %d subtrees decided", decided, shard.subtrees_size());
+    if (stop) {
+      size_t open = 0;
+      for (const auto& r : result.subtrees()) open += static_cast<size_t>(r.open_size());
+      std::printf(" (%s; %zu open subtrees, plan --resplit splits them)", stop, open);
+    }
+  }
+  std::printf(", %llu nodes, %.3f s\n", static_cast<unsigned long long>(counters.nodes.load()),
+              result.seconds());
   return kExitOk;
 }
 
 // ---- merge ----
-
-std::string index_list(const std::vector<uint32_t>& v) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i == 20) {
-      out += " ... (" + std::to_string(v.size()) + " in all)";
-      break;
-    }
-    out += (i ? " " : "") + std::to_string(v[i]);
-  }
-  return out;
-}
 
 int merge(const std::string& dir, bool json, unsigned digits) {
   LoadedRequest req;
@@ -416,9 +497,9 @@ int merge(const std::string& dir, bool json, unsigned digits) {
   size_t live = 0;
   for (const pb::Shard& shard : plan.shards()) {
     const std::string rf = result_file(dir, shard.index());
+    pb::ShardResult result;
     if (shard.resplit()) {
-      // Its partial proof is in the plan now; its work still counts.
-      pb::ShardResult result;
+      // Its partial proofs are in the plan now; its work still counts.
       if (read_json_file(rf, &result, &error)) {
         nodes += result.nodes();
         lps += result.lps();
@@ -431,33 +512,29 @@ int merge(const std::string& dir, bool json, unsigned digits) {
       missing.push_back(shard.index());
       continue;
     }
-    pb::ShardResult result;
-    if (!read_json_file(rf, &result, &error)) return fail(error);
-    if (result.index() != shard.index()) return fail(rf + ": holds the result of shard " + std::to_string(result.index()));
+    if (!read_result(dir, shard, &result, &error)) return fail(error);
     nodes += result.nodes();
     lps += result.lps();
     seconds += result.seconds();
-    if (undecided.empty()) undecided = result.undecided();
-    switch (result.status()) {
-      case pb::ShardResult::STATUS_FIT:
-        if (!fit) fit = result.fit();
-        done.push_back(shard.index());
-        break;
-      case pb::ShardResult::STATUS_DONE: {
-        std::vector<ProofItem> proof;
-        if (!proof_items_from_proto(result.proof(), &proof, &error)) return fail(rf + ": " + error);
-        for (const ProofItem& item : proof)
-          if (item.ref != ProofItem::kNoRef) return fail(rf + ": a decided shard's proof has a reference");
-        forest.add_fragment(shard.subtree().id(), std::move(proof));
-        done.push_back(shard.index());
-        break;
-      }
-      case pb::ShardResult::STATUS_TIMEOUT:
-        timed_out.push_back(shard.index());
-        break;
-      default:
-        return fail(rf + ": no status");
+    if (result.status() == pb::SubtreeResult::STATUS_FIT) {
+      if (!fit) fit = result.fit();
+      done.push_back(shard.index());
+      continue;
     }
+    bool complete = true;
+    for (const pb::SubtreeResult& r : result.subtrees()) {
+      if (undecided.empty()) undecided = r.undecided();
+      if (r.status() != pb::SubtreeResult::STATUS_DONE) {
+        complete = false;
+        continue;
+      }
+      std::vector<ProofItem> proof;
+      if (!proof_items_from_proto(r.proof(), &proof, &error)) return fail(rf + ": " + error);
+      for (const ProofItem& item : proof)
+        if (item.ref != ProofItem::kNoRef) return fail(rf + ": a decided subtree's proof has a reference");
+      forest.add_fragment(r.subtree_id(), std::move(proof));
+    }
+    (complete ? done : timed_out).push_back(shard.index());
   }
   std::string extra = "shards: " + std::to_string(done.size()) + " of " + std::to_string(live) + " done";
   if (!missing.empty()) extra += ", " + std::to_string(missing.size()) + " without a result (" + index_list(missing) + ")";
