@@ -74,7 +74,8 @@ void JobManager::stop() {
 }
 
 JobManager::SubmitError JobManager::submit(const v1::SolveRequest& request, std::string* job_id,
-                                           std::string* message, ValidationError* validation) {
+                                           std::string* message, ValidationError* validation,
+                                           const std::function<bool()>& abandoned) {
   if (stopping_) {
     *message = "the server is shutting down";
     return SubmitError::kStopping;
@@ -83,6 +84,10 @@ JobManager::SubmitError JobManager::submit(const v1::SolveRequest& request, std:
   if (!validation->ok()) {
     *message = validation->message;
     return SubmitError::kInvalid;
+  }
+  if (abandoned && abandoned()) {
+    *message = "the call's deadline passed (or it was cancelled) before the job was stored; no job";
+    return SubmitError::kAbandoned;
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (queue_.size() >= options_.max_queue) {

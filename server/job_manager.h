@@ -47,10 +47,14 @@ class JobManager {
   // queue in the store, to run again after a restart), joins the workers.
   void stop();
 
-  enum class SubmitError { kNone, kInvalid, kQueueFull, kStopping, kStoreFull, kStoreError };
-  // Validates and stores a job. On failure *message says why.
+  enum class SubmitError { kNone, kInvalid, kQueueFull, kStopping, kStoreFull, kStoreError, kAbandoned };
+  // Validates and stores a job. On failure *message says why. `abandoned`
+  // (may be empty) is asked after validation, just before the job is
+  // stored: true (the caller's deadline passed or it cancelled) stores
+  // nothing and answers kAbandoned.
   SubmitError submit(const v1::SolveRequest& request, std::string* job_id, std::string* message,
-                     ValidationError* validation);
+                     ValidationError* validation,
+                     const std::function<bool()>& abandoned = {});
 
   // The job, or nullopt; throws DamagedRow when its row is damaged or its
   // stored result fails the checker, StoreError when the store fails.

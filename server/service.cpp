@@ -1,5 +1,8 @@
 #include "server/service.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -53,12 +56,13 @@ grpc::Status guarded(F&& body) {
   }
 }
 
-// Compares without stopping at the first difference.
-bool same_secret(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
+// SHA-256 of a secret (32 bytes): fixed-length values to compare.
+std::string digest_of(const std::string& secret) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(secret.data(), secret.size(), out, &len, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 unavailable");
+  return std::string(reinterpret_cast<const char*>(out), len);
 }
 
 // The call's gRPC deadline on the steady clock, less a margin so that the
@@ -72,7 +76,55 @@ std::chrono::steady_clock::time_point steady_deadline(const grpc::ServerContext*
          std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
 }
 
+// See make_wire_error_interceptor.
+class WireErrorInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit WireErrorInterceptor(std::string method) : method_(std::move(method)) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using Hook = grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(Hook::POST_RECV_MESSAGE) && methods->GetRecvMessage() == nullptr)
+      undecodable_ = true;
+    if (methods->QueryInterceptionHookPoint(Hook::PRE_SEND_STATUS) && undecodable_) {
+      const grpc::Status st = methods->GetSendStatus();
+      if (st.error_code() == grpc::StatusCode::INTERNAL)
+        methods->ModifySendStatus({grpc::StatusCode::INVALID_ARGUMENT,
+                                   "request: the bytes received do not decode as a " + expected_type() +
+                                       " (protobuf wire format)"});
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string expected_type() const {
+    // "/relufit.v1.ReluFitService/Solve" -> relufit.v1.SolveRequest
+    std::string name = method_;
+    if (!name.empty() && name[0] == '/') name = name.substr(1);
+    std::replace(name.begin(), name.end(), '/', '.');
+    const auto* m = google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(name);
+    return m ? m->input_type()->full_name() : "request message of " + shown(method_);
+  }
+  std::string method_;
+  bool undecodable_ = false;
+};
+
+class WireErrorInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
+    return new WireErrorInterceptor(info->method() ? info->method() : "");
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> make_wire_error_interceptor() {
+  return std::make_unique<WireErrorInterceptorFactory>();
+}
+
+ReluFitServiceImpl::ReluFitServiceImpl(const ServiceOptions& options, JobManager& jobs,
+                                       AccessOptions access)
+    : options_(options), jobs_(jobs), access_(std::move(access)) {
+  for (const auto& t : access_.tokens) token_digests_.push_back(digest_of(t));
+}
 
 grpc::Status ReluFitServiceImpl::authorize(const grpc::ServerContext* context) const {
   if (access_.tokens.empty()) return grpc::Status::OK;
@@ -85,7 +137,9 @@ grpc::Status ReluFitServiceImpl::authorize(const grpc::ServerContext* context) c
   if (value.compare(0, prefix.size(), prefix) == 0) {
     const std::string token = value.substr(prefix.size());
     bool ok = false;
-    for (const auto& t : access_.tokens) ok = same_secret(token, t) || ok;
+    const std::string presented = digest_of(token);
+    for (const auto& d : token_digests_)  // every digest, no early exit
+      ok = (CRYPTO_memcmp(presented.data(), d.data(), d.size()) == 0) | ok;
     if (ok) return grpc::Status::OK;
   }
   return {grpc::StatusCode::UNAUTHENTICATED, "invalid access token"};
@@ -176,7 +230,10 @@ grpc::Status ReluFitServiceImpl::SubmitJob(grpc::ServerContext* context, const v
     return {grpc::StatusCode::DEADLINE_EXCEEDED, "the call's deadline passed before the job was created"};
   std::string id, message;
   ValidationError validation;
-  switch (jobs_.submit(request->request(), &id, &message, &validation)) {
+  auto abandoned = [context] {
+    return context->IsCancelled() || context->deadline() <= std::chrono::system_clock::now();
+  };
+  switch (jobs_.submit(request->request(), &id, &message, &validation, abandoned)) {
     case JobManager::SubmitError::kNone:
       response->set_job_id(id);
       return grpc::Status::OK;
@@ -190,6 +247,8 @@ grpc::Status ReluFitServiceImpl::SubmitJob(grpc::ServerContext* context, const v
       return {grpc::StatusCode::RESOURCE_EXHAUSTED, message};
     case JobManager::SubmitError::kStoreError:
       return {grpc::StatusCode::UNAVAILABLE, message};
+    case JobManager::SubmitError::kAbandoned:
+      return {grpc::StatusCode::DEADLINE_EXCEEDED, message};
   }
   return {grpc::StatusCode::INTERNAL, "unexpected submit outcome"};
 }

@@ -3,6 +3,9 @@
 // job manager, and maps statuses to gRPC codes in one place.
 #pragma once
 
+#include <grpcpp/support/server_interceptor.h>
+
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,8 +24,7 @@ struct AccessOptions {
 
 class ReluFitServiceImpl final : public v1::ReluFitService::Service {
  public:
-  ReluFitServiceImpl(const ServiceOptions& options, JobManager& jobs, AccessOptions access = {})
-      : options_(options), jobs_(jobs), access_(std::move(access)) {}
+  ReluFitServiceImpl(const ServiceOptions& options, JobManager& jobs, AccessOptions access = {});
 
   grpc::Status Solve(grpc::ServerContext* context, const v1::SolveRequest* request,
                      v1::SolveResponse* response) override;
@@ -47,6 +49,15 @@ class ReluFitServiceImpl final : public v1::ReluFitService::Service {
   const ServiceOptions& options_;
   JobManager& jobs_;
   AccessOptions access_;
+  // SHA-256 of each accepted token: a presented token is hashed and
+  // compared with every digest in constant time, so neither the
+  // comparison's time nor its length leaks which bytes or how many matched.
+  std::vector<std::string> token_digests_;
 };
+
+// A server interceptor that turns gRPC's answer to request bytes that do not
+// decode (INTERNAL with an empty message) into INVALID_ARGUMENT naming the
+// expected message type. Register with ServerBuilder::experimental().
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> make_wire_error_interceptor();
 
 }  // namespace relufit

@@ -168,6 +168,15 @@ long_id=$(head -c 100000 /dev/zero | tr '\0' 'x')  # a command-line argument hol
 out=$(C result "$long_id" 2>&1)
 [[ "$out" == *NOT_FOUND* ]] && [ ${#out} -lt 300 ] && pass "NOT_FOUND for a 100 kB id: ${#out} characters: $out" \
   || fail "NOT_FOUND for a 100 kB id: ${#out} characters"
+out=$($PY "$HOSTILE" raw "127.0.0.1:$PORT" 2>&1)
+[ "$(grep -c "INVALID_ARGUMENT request: the bytes received do not decode as a relufit.v1" <<< "$out")" -eq 3 ] \
+  && pass "undecodable bytes: INVALID_ARGUMENT naming the type: $(head -1 <<< "$out")" || fail "undecodable bytes: $out"
+before=$(C jobs --all --page-size 1000 | grep -c '^job-')
+out=$($PY "$HOSTILE" late "127.0.0.1:$PORT" 2>&1)
+sleep 1
+after=$(C jobs --all --page-size 1000 | grep -c '^job-')
+[[ "$out" == *DEADLINE_EXCEEDED* ]] && [ "$before" -eq "$after" ] \
+  && pass "SubmitJob past its deadline creates no job ($out)" || fail "late SubmitJob: $out; jobs $before -> $after"
 stop_server
 
 echo "measured: slow Verify with a 2 s deadline answered in ${slow_remote_ms} ms"

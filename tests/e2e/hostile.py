@@ -9,6 +9,9 @@
                                  the checksum (only the checker can notice)
   hostile.py flip STORE SEED N   flips N random bytes past the first page of a copy
   hostile.py count STORE         number of jobs in the store
+  hostile.py raw ADDR            undecodable bytes to Solve, SubmitJob and WatchJob; prints
+                                 each call's status code and message
+  hostile.py late ADDR           a 6 MB SubmitJob with a 20 ms deadline (passed on arrival)
 """
 import hashlib
 import json
@@ -119,6 +122,50 @@ def count(store):
     print(db.execute("SELECT count(*) FROM jobs").fetchone()[0])
 
 
+def raw(addr):
+    import grpc
+    ch = grpc.insecure_channel(addr)
+    for method, kind in (("Solve", "unary_unary"), ("SubmitJob", "unary_unary"), ("WatchJob", "unary_stream")):
+        call = getattr(ch, kind)("/relufit.v1.ReluFitService/" + method)
+        try:
+            out = call(b"\xff\xff\xff\xff\x0f", timeout=10)
+            if kind == "unary_stream":
+                list(out)
+            print(method, "OK")
+        except grpc.RpcError as e:
+            print(method, e.code().name, e.details())
+
+
+def late(addr):
+    import grpc
+    # SubmitJobRequest{request: SolveRequest{architecture, dataset}} by hand
+    # (no generated stubs needed): 2000 samples of 1000-digit numbers.
+    def field(num, payload):
+        key = bytes([num << 3 | 2])
+        n, length = len(payload), b""
+        while True:
+            b = n & 0x7F
+            n >>= 7
+            length += bytes([b | (0x80 if n else 0)])
+            if not n:
+                break
+        return key + length + payload
+    def varint_field(num, v):
+        return bytes([num << 3, v])
+    arch = varint_field(1, 1) + varint_field(2, 1) + varint_field(3, 1)
+    digits = ("7" * 990).encode()
+    samples = b"".join(field(1, field(1, str(i).encode() + digits) + field(2, digits)) for i in range(2000))
+    solve = field(1, arch) + field(2, samples)
+    submit = field(1, solve)
+    ch = grpc.insecure_channel(addr)
+    call = ch.unary_unary("/relufit.v1.ReluFitService/SubmitJob")
+    try:
+        call(submit, timeout=0.02)
+        print("SubmitJob OK")
+    except grpc.RpcError as e:
+        print("SubmitJob", e.code().name, e.details(), "(%d bytes)" % len(submit))
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "degree64":
@@ -131,5 +178,9 @@ if __name__ == "__main__":
         flip(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif cmd == "count":
         count(sys.argv[2])
+    elif cmd == "raw":
+        raw(sys.argv[2])
+    elif cmd == "late":
+        late(sys.argv[2])
     else:
         sys.exit(__doc__)

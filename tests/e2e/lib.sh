@@ -13,6 +13,8 @@ pass() { echo "ok: $*"; }
 start_server() {
   local store=()
   [[ " $* " == *" --store "* ]] || store=(--store "$WORK/default-store.sqlite3")
+  # An earlier server's log would give its port before the new one truncates it.
+  rm -f "$WORK/server.log"
   "$BIN/relufit-server" --listen 127.0.0.1:0 "${store[@]}" "$@" > "$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
