@@ -788,7 +788,7 @@ int main(int argc, char** argv) {
   app.add_option("--plan-nodes", s.plan_nodes, "node budget of each subtree rank 0 expands (default 16)");
   app.add_option("--heuristic-seconds", s.heuristic_seconds,
                  "float fit tried first on rank 0 (seconds, default 0.2; 0: off)");
-  app.add_flag("--rank-stats", s.rank_stats, "print the nodes per rank on stderr");
+  app.add_flag("--rank-stats", s.rank_stats, "print the nodes and search CPU seconds of every rank on stderr (else on stdout after the verdict, without --json)");
   app.add_option("--digits", s.digits, "significant digits of decimal renderings (default 30)");
   app.footer(
       "Exit status (rank 0): 0 with a checked verdict (FEASIBLE, INFEASIBLE, or UNKNOWN with the "

@@ -1,7 +1,7 @@
 // relufit-shard: one solve as a static plan of shards for batch schedulers
 // without MPI (Slurm job arrays, Kubernetes Indexed Jobs, a shell loop).
 //
-//   plan REQUEST.json --shards N --dir DIR   split the case tree into >= N open subtrees
+//   plan REQUEST.json --shards N --dir DIR   split the case trees into N shard files
 //   run DIR --index I [--time-limit S]       decide shard I (idempotent, atomic result file)
 //   merge DIR [--json]                        one verdict, its certificate checked
 //   plan --resplit DIR [--shards N]           split the shards that ran out of time again
@@ -586,13 +586,14 @@ int main(int argc, char** argv) {
   PlanSettings ps;
   std::string request, dir, resplit;
   CLI::App* plan = app.add_subcommand(
-      "plan", "split REQUEST.json's case tree into at least N open subtrees, one shard file each");
+      "plan", "split REQUEST.json's case trees into open subtrees (at least N when the search lasts that long) dealt into exactly N shard files");
   plan->add_option("request", request, "a relufit.v1.SolveRequest in protobuf JSON");
   plan->add_option("--dir", dir, "directory for the plan (created; must not hold a plan yet)");
-  auto* shards_opt = plan->add_option("--shards", ps.shards, "open subtrees to aim for (default 8)");
+  auto* shards_opt = plan->add_option("--shards", ps.shards, "shard files to write, and open subtrees to make at least (default 8)");
   plan->add_option("--resplit", resplit,
-                   "split the shards of plan DIR that ran out of time into new shards (about "
-                   "--shards, default twice their number)");
+                   "split the shards of plan DIR that ran out of time: their partial proofs go into "
+                   "the plan, their open subtrees into --shards new shard files (default: twice as "
+                   "many as were split), numbered after the existing ones");
   plan->add_option("--plan-nodes", ps.plan_nodes,
                    "node budget of each subtree decided while planning (default 16)");
   plan->add_option("--heuristic-seconds", ps.heuristic_seconds,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # relufit-mpi end to end with Open MPI: golden instances (feasible,
 # infeasible, several outputs) on 3 oversubscribed ranks, every merged answer
-# checked with `relufit verify`; work really spread over the ranks; a run
-# killed mid-way (SIGKILL) resumes from its checkpoint to a checked proof;
+# checked with `relufit verify`; work really spread over the ranks; a killed
+# rank fails the job visibly, and the rerun resumes from its checkpoint to a
+# checked proof;
 # bad input and a checkpoint of another request are errors.
 # Usage: mpi.sh BIN_DIR TESTS_DIR
 set -uo pipefail
@@ -45,12 +46,23 @@ set -- $per_rank
 [ "${2:-0}" -gt 0 ] && [ "${3:-0}" -gt 0 ] && pass "work spread over 3 ranks (nodes $per_rank)" ||
   fail "ranks 1 and 2 searched nothing (nodes $per_rank)"
 
-# A crash (SIGKILL of the whole job after 1.5 s), then a rerun with the same checkpoint.
+# A rank dies (SIGKILL of one worker after 1.5 s): the job fails and says
+# which rank; a rerun with the same checkpoint resumes.
 hard="$TESTS/data/narrowed_n80_d2_m4_k1_s1_w3.json"
 ck="$WORK/run.checkpoint"
-timeout -s KILL 1.5 "${MPIRUN[@]}" -np 2 "$MPI" "$hard" --heuristic-seconds 0 --checkpoint "$ck" > /dev/null 2>&1
+"${MPIRUN[@]}" -np 3 "$MPI" "$hard" --heuristic-seconds 0 --checkpoint "$ck" > "$WORK/killed.out" 2>&1 &
+mpirun_pid=$!
+sleep 1.5
+victim=$(pgrep -P "$mpirun_pid" -f relufit-mpi | tail -1)
+[ -n "$victim" ] && kill -KILL "$victim"
+wait "$mpirun_pid"; rc=$?
+[ $rc -ne 0 ] && grep -q 'exited on signal 9' "$WORK/killed.out" && ! grep -q '^verdict' "$WORK/killed.out" &&
+  pass "a killed rank fails the job (exit $rc, $(grep -o 'process rank [0-9]*' "$WORK/killed.out" | head -1) reported), no verdict" ||
+  fail "killed rank: exit $rc, $(cat "$WORK/killed.out")"
+# And a SIGKILL of the whole job on top (a crash of the launcher).
+( timeout -s KILL 1 "${MPIRUN[@]}" -np 2 "$MPI" "$hard" --heuristic-seconds 0 --checkpoint "$ck" > /dev/null 2>&1 ) 2> /dev/null
 lines=$(wc -l < "$ck")
-[ "$lines" -ge 2 ] && pass "killed run left $lines checkpoint records" || fail "checkpoint has $lines records"
+[ "$lines" -ge 2 ] && pass "the killed runs left $lines checkpoint records" || fail "checkpoint has $lines records"
 # A torn last line (the kill may come mid-write) must be ignored as well.
 printf '{"fragments":[{"id":"1' >> "$ck"
 timeout 120 "${MPIRUN[@]}" -np 2 "$MPI" "$hard" --json --heuristic-seconds 0 --checkpoint "$ck" \
