@@ -8,7 +8,7 @@ PACKAGES=(
   libgmp-dev libflint-dev libflint-arb-dev libcalcium-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libssl-dev
-  libgtest-dev
+  libgtest-dev clang libclang-rt-14-dev
   openmpi-bin libopenmpi-dev
   z3 cvc5 gnuplot-nox openssl python3 python3-grpcio python3-protobuf
 )
