@@ -62,6 +62,12 @@ int main(int argc, char** argv) {
   app.add_option("--max-message-mb", max_message_mb,
                  "Largest request message accepted, in MiB (Verify carries whole proofs)")
       ->capture_default_str()->check(CLI::Range(1, 2047));
+  uint64_t max_inflight_mb = options.max_inflight_bytes >> 20;
+  app.add_option("--max-inflight-mb", max_inflight_mb,
+                 "Memory budget, in MiB, of the calls being handled: Solve, Verify, Export and "
+                 "SubmitJob each count 4 x their message size while they run; past it a call "
+                 "gets RESOURCE_EXHAUSTED")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
   app.add_option("--store", store_path,
                  "SQLite file holding jobs, their results and certificates (created if missing)")
       ->capture_default_str();
@@ -83,6 +89,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  options.max_inflight_bytes = max_inflight_mb << 20;
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   // Signals are handled by one thread with sigwait, so block them everywhere.

@@ -19,13 +19,14 @@ unsigned search_threads_for(const v1::SolveOptions& opts, const ServiceOptions& 
   return opts.threads() ? std::min(opts.threads(), cap) : cap;
 }
 
-ValidationError validate_request(const v1::SolveRequest& request, const ServiceOptions& options,
-                                 Problem* problem) {
+namespace {
+
+// The request converted once (request_from_proto) and validated.
+ValidationError validate_data(const RequestData& data, const v1::SolveOptions& opts,
+                              const ServiceOptions& options, Problem* problem) {
   Problem local;
-  ValidationError e =
-      build_problem(request_from_proto(request), options.limits, problem ? problem : &local);
+  ValidationError e = build_problem(data, options.limits, problem ? problem : &local);
   if (!e.ok()) return e;
-  const auto& opts = request.options();
   if (opts.time_limit_seconds() < 0 || !std::isfinite(opts.time_limit_seconds()))
     return {ValidationError::Code::kInvalidArgument,
             "options.time_limit_seconds: must be a finite number >= 0"};
@@ -34,11 +35,18 @@ ValidationError validate_request(const v1::SolveRequest& request, const ServiceO
   return {};
 }
 
+}  // namespace
+
+ValidationError validate_request(const v1::SolveRequest& request, const ServiceOptions& options,
+                                 Problem* problem) {
+  return validate_data(request_from_proto(request), request.options(), options, problem);
+}
+
 ValidationError run_pipeline(const v1::SolveRequest& request, const ServiceOptions& options,
                              const PipelineControl& control, v1::SolveResponse* response) {
-  Problem problem;
-  if (auto e = validate_request(request, options, &problem); !e.ok()) return e;
   const RequestData data = request_from_proto(request);
+  Problem problem;
+  if (auto e = validate_data(data, request.options(), options, &problem); !e.ok()) return e;
 
   const auto& opts = request.options();
   double limit = opts.time_limit_seconds() > 0 ? opts.time_limit_seconds()

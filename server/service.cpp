@@ -126,6 +126,35 @@ ReluFitServiceImpl::ReluFitServiceImpl(const ServiceOptions& options, JobManager
   for (const auto& t : access_.tokens) token_digests_.push_back(digest_of(t));
 }
 
+class ReluFitServiceImpl::Admission {
+ public:
+  Admission(std::atomic<uint64_t>& counter, uint64_t bytes) : counter_(counter), bytes_(bytes) {}
+  ~Admission() { counter_.fetch_sub(bytes_); }
+  Admission(const Admission&) = delete;
+  Admission& operator=(const Admission&) = delete;
+
+ private:
+  std::atomic<uint64_t>& counter_;
+  uint64_t bytes_;
+};
+
+grpc::Status ReluFitServiceImpl::admit(size_t message_bytes, std::shared_ptr<Admission>* ticket) {
+  const uint64_t cost = ServiceOptions::kInflightFactor * static_cast<uint64_t>(message_bytes);
+  uint64_t now = inflight_bytes_.load();
+  do {
+    if (now + cost > options_.max_inflight_bytes) {
+      const auto kib = [](uint64_t b) { return std::to_string((b + 1023) >> 10) + " KiB"; };
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED,
+              "server busy: this call needs " + kib(cost) + " of the in-flight memory budget (" +
+                  std::to_string(ServiceOptions::kInflightFactor) + " x its message size); " +
+                  kib(now) + " of " + kib(options_.max_inflight_bytes) +
+                  " are taken by calls in progress (--max-inflight-mb); retry later"};
+    }
+  } while (!inflight_bytes_.compare_exchange_weak(now, now + cost));
+  *ticket = std::make_shared<Admission>(inflight_bytes_, cost);
+  return grpc::Status::OK;
+}
+
 grpc::Status ReluFitServiceImpl::authorize(const grpc::ServerContext* context) const {
   if (access_.tokens.empty()) return grpc::Status::OK;
   const auto& md = context->client_metadata();
@@ -149,6 +178,8 @@ grpc::Status ReluFitServiceImpl::Solve(grpc::ServerContext* context,
                                        const v1::SolveRequest* request,
                                        v1::SolveResponse* response) {
   if (auto denied = authorize(context); !denied.ok()) return denied;
+  std::shared_ptr<Admission> admitted;
+  if (auto busy = admit(request->ByteSizeLong(), &admitted); !busy.ok()) return busy;
   PipelineControl control;
   // A gRPC deadline shortens the time limit so the answer (UNKNOWN, "time
   // limit") still reaches the caller in time.
@@ -169,6 +200,8 @@ grpc::Status ReluFitServiceImpl::Solve(grpc::ServerContext* context,
 grpc::Status ReluFitServiceImpl::Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
                                         v1::VerifyResponse* response) {
   if (auto denied = authorize(context); !denied.ok()) return denied;
+  std::shared_ptr<Admission> admitted;
+  if (auto busy = admit(request->ByteSizeLong(), &admitted); !busy.ok()) return busy;
   const RequestData data = request_from_proto(request->request());
   Problem problem;
   if (auto e = build_problem(data, options_.limits, &problem); !e.ok()) return to_grpc(e);
@@ -205,6 +238,8 @@ grpc::Status ReluFitServiceImpl::Verify(grpc::ServerContext* context, const v1::
 grpc::Status ReluFitServiceImpl::Export(grpc::ServerContext* context, const v1::ExportRequest* request,
                                         v1::ExportResponse* response) {
   if (auto denied = authorize(context); !denied.ok()) return denied;
+  std::shared_ptr<Admission> admitted;
+  if (auto busy = admit(request->ByteSizeLong(), &admitted); !busy.ok()) return busy;
   Problem problem;
   if (auto e = build_problem(request_from_proto(request->request()), options_.limits, &problem);
       !e.ok())
@@ -225,6 +260,8 @@ grpc::Status ReluFitServiceImpl::Export(grpc::ServerContext* context, const v1::
 grpc::Status ReluFitServiceImpl::SubmitJob(grpc::ServerContext* context, const v1::SubmitJobRequest* request,
                                            v1::SubmitJobResponse* response) {
   if (auto denied = authorize(context); !denied.ok()) return denied;
+  std::shared_ptr<Admission> admitted;
+  if (auto busy = admit(request->ByteSizeLong(), &admitted); !busy.ok()) return busy;
   // A call whose deadline has passed gets no job (nobody waits for its id).
   if (context->deadline() <= std::chrono::system_clock::now())
     return {grpc::StatusCode::DEADLINE_EXCEEDED, "the call's deadline passed before the job was created"};

@@ -5,6 +5,7 @@
 
 #include <grpcpp/support/server_interceptor.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,12 @@ class ReluFitServiceImpl final : public v1::ReluFitService::Service {
 
  private:
   grpc::Status authorize(const grpc::ServerContext* context) const;
+  // Admission by bytes: reserves kInflightFactor x `message_bytes` of the
+  // in-flight budget for the call (released by the returned guard), or
+  // answers RESOURCE_EXHAUSTED.
+  class Admission;
+  grpc::Status admit(size_t message_bytes, std::shared_ptr<Admission>* ticket);
+  std::atomic<uint64_t> inflight_bytes_{0};
 
   const ServiceOptions& options_;
   JobManager& jobs_;

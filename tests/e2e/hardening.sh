@@ -4,7 +4,8 @@
 # on a full filesystem (clear errors, no job left RUNNING, a clean refusal
 # to start), a damaged store (edited and bit-flipped rows reported as
 # damaged, never served; an edited result with a rewritten checksum caught
-# by the checker), and small items (NOT_FOUND for a 100 kB id stays short).
+# by the checker), small items (NOT_FOUND for a 100 kB id stays short,
+# undecodable bytes, a late SubmitJob) and admission by bytes in flight.
 # Prints the measured figures. The full-disk part needs root (a tmpfs
 # mount); without it that part is skipped and says so.
 # Usage: hardening.sh BIN_DIR TESTS_DIR
@@ -177,6 +178,24 @@ sleep 1
 after=$(C jobs --all --page-size 1000 | grep -c '^job-')
 [[ "$out" == *DEADLINE_EXCEEDED* ]] && [ "$before" -eq "$after" ] \
   && pass "SubmitJob past its deadline creates no job ($out)" || fail "late SubmitJob: $out; jobs $before -> $after"
+stop_server
+
+# 5. Admission by bytes in flight: a 190 kB Verify counts 4 x 190 kB of a
+# 1 MiB budget, so a second one at the same time is refused; once the first
+# call is gone (its client killed: the check stops) the budget is free.
+start_server --max-inflight-mb 1
+C solve "$XOR" > /dev/null && pass "a small solve fits the 1 MiB budget" || fail "small solve under the budget"
+"$BIN/relufit" --server "127.0.0.1:$PORT" verify --remote --time-limit 60 "$WORK/slow_request.json" \
+  "$WORK/slow_response.json" > /dev/null 2>&1 &
+first=$!
+sleep 1
+out=$(C verify --remote --time-limit 5 "$WORK/slow_request.json" "$WORK/slow_response.json" 2>&1)
+[[ "$out" == *RESOURCE_EXHAUSTED*"server busy"* ]] && pass "second large call refused: $out" || fail "admission: $out"
+kill -KILL $first; wait $first 2>/dev/null
+sleep 1
+out=$(C verify --remote --time-limit 1 "$WORK/slow_request.json" "$WORK/slow_response.json" 2>&1)
+[[ "$out" == *DEADLINE_EXCEEDED* ]] && pass "budget free again once the first call is gone ($out)" \
+  || fail "after the first call: $out"
 stop_server
 
 echo "measured: slow Verify with a 2 s deadline answered in ${slow_remote_ms} ms"

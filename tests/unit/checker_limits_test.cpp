@@ -168,7 +168,9 @@ TEST(CheckerLimits, PassedDeadlineStopsTheCheck) {
   // The budget looks at the clock every 64 steps or before costly steps:
   // a small tree may finish first, so use a network of many samples too.
   CheckResult c = check_answer(r, a, control);
-  if (!c.stopped) EXPECT_TRUE(c.valid);  // finished within its first 64 steps
+  if (!c.stopped) {
+    EXPECT_TRUE(c.valid);  // finished within its first 64 steps
+  }
   RequestData big;
   big.input_dim = 1;
   big.hidden_width = 1;
