@@ -191,6 +191,7 @@ class Scheduler {
     auto gate = std::make_shared<Gate>();
     // More helpers than pool threads would only wait in the pool's queue.
     threads = std::min(threads, TaskPool::shared().size() + 1);
+    threads_ = threads;
     for (unsigned t = 1; t < threads; ++t)
       TaskPool::shared().submit([this, gate]() {
         {
@@ -356,7 +357,8 @@ class Scheduler {
 
   // At the root (a few starts), then each time the node count doubles past
   // heuristic_after_nodes or the time spent doubles: a float fit for a
-  // fraction of the time spent so far, with new seeds each call. Its pattern
+  // fraction of the thread time spent so far (one thread runs it while the
+  // others search on), with new seeds each call. Its pattern
   // goes to the exact LP (primal.h); when that fails, the sign case it names
   // gets a head start. An ordering only: every case is still searched.
   void maybe_heuristic() {
@@ -371,7 +373,8 @@ class Scheduler {
     const SearchOptions& o = ctx_.options;
     const uint32_t call = heuristic_calls_++;
     double budget = call == 0 ? o.root_heuristic_seconds
-                              : std::min(o.heuristic_max_seconds, o.heuristic_fraction * elapsed);
+                              : std::min(o.heuristic_max_seconds,
+                                         o.heuristic_fraction * elapsed * threads_);
     if (control_.deadline != Clock::time_point::max())
       budget = std::min(budget, std::chrono::duration<double>(control_.deadline - now).count() / 20);
     const auto until = now + std::chrono::duration_cast<Clock::duration>(
@@ -605,6 +608,7 @@ class Scheduler {
   std::atomic<uint64_t> next_heuristic_nodes_{0};
   std::atomic<double> next_heuristic_seconds_{0};
   uint32_t heuristic_calls_ = 0;    // only the thread running the heuristic touches it
+  unsigned threads_ = 1;            // threads of this solve (the heuristic's share is of their time)
 };
 
 }  // namespace

@@ -28,8 +28,8 @@ struct SearchOptions {
   // root_heuristic_starts starts, then each time the node count doubles past
   // heuristic_after_nodes, for heuristic_fraction of the time spent so far
   // (at most heuristic_max_seconds, and a twentieth of the time left).
-  double root_heuristic_seconds = 0.05;
-  uint32_t root_heuristic_starts = 4;
+  double root_heuristic_seconds = 0.1;
+  uint32_t root_heuristic_starts = 16;
   uint64_t heuristic_after_nodes = 1000;
   double heuristic_fraction = 0.125;
   double heuristic_max_seconds = 1.0;
