@@ -75,7 +75,8 @@ void JobManager::stop() {
 
 JobManager::SubmitError JobManager::submit(const v1::SolveRequest& request, std::string* job_id,
                                            std::string* message, ValidationError* validation,
-                                           const std::function<bool()>& abandoned) {
+                                           const std::function<bool()>& abandoned,
+                                           const std::string& owner) {
   if (stopping_) {
     *message = "the server is shutting down";
     return SubmitError::kStopping;
@@ -96,7 +97,7 @@ JobManager::SubmitError JobManager::submit(const v1::SolveRequest& request, std:
     return SubmitError::kQueueFull;
   }
   try {
-    *job_id = store_.insert(request, now_ms());
+    *job_id = store_.insert(request, now_ms(), owner);
   } catch (const StoreError& e) {
     spdlog::error("submit: {}", e.what());
     *message = std::string("the job could not be stored: ") + e.what();
@@ -157,15 +158,18 @@ void JobManager::reverify(const v1::Job& job) const {
   reverified_.insert(job.job_id());
 }
 
-std::optional<v1::Job> JobManager::get(const std::string& id, bool include_request) const {
-  return current(id, include_request);
+std::optional<v1::Job> JobManager::get(const std::string& id, bool include_request,
+                                       const Viewer& viewer) const {
+  auto job = current(id, include_request);
+  if (job && !viewer.may_see(*job)) return std::nullopt;
+  return job;
 }
 
-std::optional<v1::Job> JobManager::cancel(const std::string& id) {
+std::optional<v1::Job> JobManager::cancel(const std::string& id, const Viewer& viewer) {
   {
     std::unique_lock<std::mutex> lock(mu_);
     auto job = store_.load(id);
-    if (!job) return std::nullopt;
+    if (!job || !viewer.may_see(*job)) return std::nullopt;
     if (finished(job->state())) {
       lock.unlock();
       return current(id, false);
@@ -190,7 +194,8 @@ std::optional<v1::Job> JobManager::cancel(const std::string& id) {
 
 std::vector<v1::Job> JobManager::list(uint32_t page_size, const std::string& page_token,
                                       v1::JobState state, std::string* next_token,
-                                      std::string* error, std::vector<std::string>* damaged) const {
+                                      std::string* error, std::vector<std::string>* damaged,
+                                      const Viewer& viewer) const {
   if (page_size == 0) page_size = 50;
   page_size = std::min<uint32_t>(page_size, 1000);
   int64_t before = 0;
@@ -205,7 +210,8 @@ std::vector<v1::Job> JobManager::list(uint32_t page_size, const std::string& pag
     }
   }
   int64_t last = 0;
-  std::vector<v1::Job> jobs = store_.list(page_size, before, state, &last, damaged);
+  std::vector<v1::Job> jobs =
+      store_.list(page_size, before, state, &last, damaged, viewer.all ? nullptr : &viewer.principal);
   next_token->clear();
   if (jobs.size() + damaged->size() >= page_size && last > 1) *next_token = std::to_string(last);
   std::lock_guard<std::mutex> lock(mu_);
@@ -224,9 +230,9 @@ std::vector<v1::Job> JobManager::list(uint32_t page_size, const std::string& pag
 }
 
 bool JobManager::watch(const std::string& id, const std::function<bool(const v1::JobEvent&)>& send,
-                       const std::function<bool()>& stop_watching) {
+                       const std::function<bool()>& stop_watching, const Viewer& viewer) {
   auto job = current(id, false);
-  if (!job) return false;
+  if (!job || !viewer.may_see(*job)) return false;
   while (true) {
     v1::JobEvent event;
     event.set_state(job->state());

@@ -30,6 +30,15 @@
 
 namespace relufit {
 
+// Who asks about jobs: a principal (from the token file) and whether it may
+// see and cancel every job (an operator, or any caller of a server without
+// tokens). Others see only their own jobs; another's job is "not found".
+struct Viewer {
+  std::string principal;
+  bool all = true;
+  bool may_see(const v1::Job& job) const { return all || job.owner() == principal; }
+};
+
 struct JobOptions {
   unsigned workers = 2;        // concurrent solves
   size_t max_queue = 100;      // queued (not yet running) jobs
@@ -54,24 +63,25 @@ class JobManager {
   // nothing and answers kAbandoned.
   SubmitError submit(const v1::SolveRequest& request, std::string* job_id, std::string* message,
                      ValidationError* validation,
-                     const std::function<bool()>& abandoned = {});
+                     const std::function<bool()>& abandoned = {}, const std::string& owner = "");
 
   // The job, or nullopt; throws DamagedRow when its row is damaged or its
   // stored result fails the checker, StoreError when the store fails.
-  std::optional<v1::Job> get(const std::string& id, bool include_request) const;
+  std::optional<v1::Job> get(const std::string& id, bool include_request,
+                             const Viewer& viewer = {}) const;
   // Cancels; waits (up to 5 s) until a running job has stopped.
-  std::optional<v1::Job> cancel(const std::string& id);
+  std::optional<v1::Job> cancel(const std::string& id, const Viewer& viewer = {});
   // Damaged rows are left out and described in *damaged.
   std::vector<v1::Job> list(uint32_t page_size, const std::string& page_token, v1::JobState state,
                             std::string* next_token, std::string* error,
-                            std::vector<std::string>* damaged) const;
+                            std::vector<std::string>* damaged, const Viewer& viewer = {}) const;
 
   // Calls `send` with an event whenever progress or state changes (at most
   // every 0.5 s while running) and once more with the final job. Returns
   // false if the job does not exist; stops early when `stop_watching`
   // returns true or the manager stops.
   bool watch(const std::string& id, const std::function<bool(const v1::JobEvent&)>& send,
-             const std::function<bool()>& stop_watching);
+             const std::function<bool()>& stop_watching, const Viewer& viewer = {});
 
   bool stopping() const { return stopping_.load(); }
 

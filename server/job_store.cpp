@@ -99,11 +99,12 @@ struct RawRow {
   std::string state_reason, request, result, progress;
   int64_t created_ms = 0, started_ms = 0, finished_ms = 0, attempts = 0, verdict = 0;
   std::string checksum;
+  std::string owner;
 };
 
 const char* kColumns =
     "seq, id, state, state_reason, request, result, progress, created_ms, started_ms, "
-    "finished_ms, attempts, verdict, checksum";
+    "finished_ms, attempts, verdict, checksum, owner";
 
 RawRow read_raw(Statement& st) {
   RawRow r;
@@ -120,6 +121,7 @@ RawRow read_raw(Statement& st) {
   r.attempts = st.integer(10);
   r.verdict = st.integer(11);
   r.checksum = st.text(12);
+  r.owner = st.text(13);
   return r;
 }
 
@@ -149,6 +151,8 @@ std::string row_checksum(const RawRow& r) {
   field(std::to_string(r.finished_ms));
   field(std::to_string(r.attempts));
   field(std::to_string(r.verdict));
+  // Rows written before owners existed have none: their checksums stay valid.
+  if (!r.owner.empty()) field(r.owner);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, digest, &len);
@@ -194,6 +198,7 @@ v1::Job to_job(const RawRow& r, bool with_payload) {
   job.set_finished_unix_ms(r.finished_ms);
   job.set_attempts(static_cast<uint32_t>(r.attempts));
   job.set_verdict(static_cast<v1::Verdict>(r.verdict));
+  job.set_owner(r.owner);
   return job;
 }
 
@@ -227,14 +232,20 @@ JobStore::JobStore(const std::string& path) : path_(path) {
         " finished_ms INTEGER NOT NULL DEFAULT 0,"
         " attempts INTEGER NOT NULL DEFAULT 0,"
         " verdict INTEGER NOT NULL DEFAULT 0,"
-        " checksum TEXT)");
+        " checksum TEXT,"
+        " owner TEXT NOT NULL DEFAULT '')");
     exec("CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, seq)");
-    bool has_checksum = false;
+    bool has_checksum = false, has_owner = false;
     {
       Statement st(db_, "PRAGMA table_info(jobs)");
-      while (st.step() == SQLITE_ROW) has_checksum = has_checksum || st.text(1) == "checksum";
+      while (st.step() == SQLITE_ROW) {
+        has_checksum = has_checksum || st.text(1) == "checksum";
+        has_owner = has_owner || st.text(1) == "owner";
+      }
     }
     if (!has_checksum) exec("ALTER TABLE jobs ADD COLUMN checksum TEXT");
+    if (!has_owner) exec("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''");
+    exec("CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs(owner, seq)");
     add_missing_checksums();
     // Can it be written? (A full disk shows here, not at the first job.)
     exec("BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS write_probe (x INTEGER);"
@@ -282,9 +293,10 @@ void JobStore::add_missing_checksums() {
   tx.commit();
 }
 
-std::string JobStore::insert(const v1::SolveRequest& request, int64_t now_ms) {
+std::string JobStore::insert(const v1::SolveRequest& request, int64_t now_ms, const std::string& owner) {
   std::lock_guard<std::mutex> lock(mu_);
   RawRow r;
+  r.owner = owner;
   request.SerializeToString(&r.request);
   r.state = v1::JOB_STATE_QUEUED;
   r.created_ms = now_ms;
@@ -292,12 +304,13 @@ std::string JobStore::insert(const v1::SolveRequest& request, int64_t now_ms) {
     r.id = "job-" + random_hex128();
     Statement st(db_,
                  "INSERT OR IGNORE INTO jobs (id, state, state_reason, request, result, progress, "
-                 "created_ms, checksum) VALUES (?, ?, '', ?, NULL, NULL, ?, ?)");
+                 "created_ms, checksum, owner) VALUES (?, ?, '', ?, NULL, NULL, ?, ?, ?)");
     st.bind(1, r.id);
     st.bind(2, r.state);
     st.bind_blob(3, r.request);
     st.bind(4, now_ms);
     st.bind(5, row_checksum(r));
+    st.bind(6, owner);
     st.step();
     if (sqlite3_changes(db_) == 1) return r.id;
     if (attempt > 10) throw StoreError("job store: cannot allocate a job id", SQLITE_ERROR);
@@ -360,7 +373,8 @@ std::optional<v1::Job> JobStore::load(const std::string& id) const {
 }
 
 std::vector<v1::Job> JobStore::list(uint32_t limit, int64_t before_seq, v1::JobState state,
-                                    int64_t* last_seq, std::vector<std::string>* damaged) const {
+                                    int64_t* last_seq, std::vector<std::string>* damaged,
+                                    const std::string* owner) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<v1::Job> out;
   *last_seq = 0;
@@ -376,11 +390,12 @@ std::vector<v1::Job> JobStore::list(uint32_t limit, int64_t before_seq, v1::JobS
   try {
     std::string sql = std::string("SELECT ") + kColumns + " FROM jobs WHERE seq < ?" +
                       (state != v1::JOB_STATE_UNSPECIFIED ? " AND state = ?" : "") +
-                      " ORDER BY seq DESC LIMIT ?";
+                      (owner ? " AND owner = ?" : "") + " ORDER BY seq DESC LIMIT ?";
     Statement st(db_, sql.c_str());
     int i = 1;
     st.bind(i++, before);
     if (state != v1::JOB_STATE_UNSPECIFIED) st.bind(i++, static_cast<int64_t>(state));
+    if (owner) st.bind(i++, *owner);
     st.bind(i, static_cast<int64_t>(limit));
     while (st.step() == SQLITE_ROW) take(read_raw(st));
     return out;
@@ -404,6 +419,7 @@ std::vector<v1::Job> JobStore::list(uint32_t limit, int64_t before_seq, v1::JobS
       if (st.step() != SQLITE_ROW) continue;
       RawRow r = read_raw(st);
       if (state != v1::JOB_STATE_UNSPECIFIED && r.state != state) continue;
+      if (owner && r.owner != *owner) continue;
       take(r);
     } catch (const StoreError& e) {
       if (!corrupt(e)) throw;

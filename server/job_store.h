@@ -50,9 +50,10 @@ class JobStore {
   JobStore(const JobStore&) = delete;
   JobStore& operator=(const JobStore&) = delete;
 
-  // Inserts a new queued job; returns its id ("job-" and 32 hex digits, 128
-  // bits from the system's CSPRNG). Throws StoreError.
-  std::string insert(const v1::SolveRequest& request, int64_t now_ms);
+  // Inserts a new queued job owned by `owner` (may be empty); returns its
+  // id ("job-" and 32 hex digits, 128 bits from the system's CSPRNG).
+  // Throws StoreError.
+  std::string insert(const v1::SolveRequest& request, int64_t now_ms, const std::string& owner = "");
   // Writes the job's state fields (state, reason, progress, times,
   // attempts, and the result when set). Throws StoreError, or DamagedRow
   // when the stored row is damaged (it is left as it is).
@@ -62,9 +63,11 @@ class JobStore {
   std::optional<v1::Job> load(const std::string& id) const;
   // Jobs newest first after `before_seq` (0: from the newest), at most
   // `limit`, optionally in one state; fills *last_seq for paging. Damaged
-  // rows are left out and described in *damaged.
+  // rows are left out and described in *damaged. `owner`: only that
+  // principal's jobs, unless null (all jobs).
   std::vector<v1::Job> list(uint32_t limit, int64_t before_seq, v1::JobState state,
-                            int64_t* last_seq, std::vector<std::string>* damaged) const;
+                            int64_t* last_seq, std::vector<std::string>* damaged,
+                            const std::string* owner = nullptr) const;
   // Ids of jobs in a state, oldest first (recovery after a restart).
   std::vector<std::string> ids_in_state(v1::JobState state) const;
 

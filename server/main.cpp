@@ -84,7 +84,9 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--tls-key", tls_key, "PEM private key for --tls-cert")->check(CLI::ExistingFile);
   app.add_option("--token-file", token_file,
-                 "Require an access token: the file holds the accepted tokens, one per line")
+                 "Require an access token: the file holds the accepted tokens, one per line:\n"
+                 "TOKEN, PRINCIPAL TOKEN, or PRINCIPAL TOKEN operator; a principal sees and\n"
+                 "cancels only its own jobs, an operator every job")
       ->check(CLI::ExistingFile);
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
@@ -125,14 +127,7 @@ int main(int argc, char** argv) {
   relufit::AccessOptions access;
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   try {
-    if (!token_file.empty()) {
-      std::istringstream lines(read_text(token_file));
-      for (std::string line; std::getline(lines, line);) {
-        while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
-        if (!line.empty() && line[0] != '#') access.tokens.push_back(line);
-      }
-      if (access.tokens.empty()) throw std::runtime_error(token_file + " holds no token");
-    }
+    if (!token_file.empty()) access = relufit::parse_token_file(read_text(token_file), token_file);
     if (!tls_cert.empty()) {
       grpc::SslServerCredentialsOptions ssl;
       ssl.pem_key_cert_pairs.push_back({read_text(tls_key), read_text(tls_cert)});

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <set>
+#include <sstream>
 
 #include "algebra/checker.h"
 #include "algebra/export.h"
@@ -120,10 +122,40 @@ std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> make_wire
   return std::make_unique<WireErrorInterceptorFactory>();
 }
 
+AccessOptions parse_token_file(const std::string& text, const std::string& path) {
+  AccessOptions access;
+  std::istringstream lines(text);
+  size_t number = 0;
+  std::set<std::string> seen;
+  for (std::string line; std::getline(lines, line);) {
+    ++number;
+    std::istringstream fields(line);
+    std::vector<std::string> f;
+    for (std::string w; fields >> w;) f.push_back(w);
+    if (f.empty() || f[0][0] == '#') continue;
+    const std::string where = path + ":" + std::to_string(number) + ": ";
+    AccessToken t;
+    if (f.size() == 1) {
+      t.token = f[0];
+      t.principal = "token-" + std::to_string(number);
+    } else if (f.size() == 2 || (f.size() == 3 && f[2] == "operator")) {
+      t.principal = f[0];
+      t.token = f[1];
+      t.operator_role = f.size() == 3;
+    } else {
+      throw std::runtime_error(where + "expected TOKEN, PRINCIPAL TOKEN or PRINCIPAL TOKEN operator");
+    }
+    if (!seen.insert(t.token).second) throw std::runtime_error(where + "the same token appears twice");
+    access.tokens.push_back(std::move(t));
+  }
+  if (access.tokens.empty()) throw std::runtime_error(path + " holds no token");
+  return access;
+}
+
 ReluFitServiceImpl::ReluFitServiceImpl(const ServiceOptions& options, JobManager& jobs,
                                        AccessOptions access)
     : options_(options), jobs_(jobs), access_(std::move(access)) {
-  for (const auto& t : access_.tokens) token_digests_.push_back(digest_of(t));
+  for (const auto& t : access_.tokens) token_digests_.push_back(digest_of(t.token));
 }
 
 class ReluFitServiceImpl::Admission {
@@ -155,7 +187,8 @@ grpc::Status ReluFitServiceImpl::admit(size_t message_bytes, std::shared_ptr<Adm
   return grpc::Status::OK;
 }
 
-grpc::Status ReluFitServiceImpl::authorize(const grpc::ServerContext* context) const {
+grpc::Status ReluFitServiceImpl::authorize(const grpc::ServerContext* context, Viewer* viewer) const {
+  if (viewer) *viewer = Viewer{};  // no tokens: everyone sees every job
   if (access_.tokens.empty()) return grpc::Status::OK;
   const auto& md = context->client_metadata();
   auto it = md.find("authorization");
@@ -167,9 +200,16 @@ grpc::Status ReluFitServiceImpl::authorize(const grpc::ServerContext* context) c
     const std::string token = value.substr(prefix.size());
     bool ok = false;
     const std::string presented = digest_of(token);
-    for (const auto& d : token_digests_)  // every digest, no early exit
-      ok = (CRYPTO_memcmp(presented.data(), d.data(), d.size()) == 0) | ok;
-    if (ok) return grpc::Status::OK;
+    size_t match = 0;
+    for (size_t i = 0; i < token_digests_.size(); ++i) {  // every digest, no early exit
+      const bool same = CRYPTO_memcmp(presented.data(), token_digests_[i].data(), token_digests_[i].size()) == 0;
+      ok = same | ok;
+      match = same ? i : match;
+    }
+    if (ok) {
+      if (viewer) *viewer = Viewer{access_.tokens[match].principal, access_.tokens[match].operator_role};
+      return grpc::Status::OK;
+    }
   }
   return {grpc::StatusCode::UNAUTHENTICATED, "invalid access token"};
 }
@@ -259,7 +299,8 @@ grpc::Status ReluFitServiceImpl::Export(grpc::ServerContext* context, const v1::
 
 grpc::Status ReluFitServiceImpl::SubmitJob(grpc::ServerContext* context, const v1::SubmitJobRequest* request,
                                            v1::SubmitJobResponse* response) {
-  if (auto denied = authorize(context); !denied.ok()) return denied;
+  Viewer viewer;
+  if (auto denied = authorize(context, &viewer); !denied.ok()) return denied;
   std::shared_ptr<Admission> admitted;
   if (auto busy = admit(request->ByteSizeLong(), &admitted); !busy.ok()) return busy;
   // A call whose deadline has passed gets no job (nobody waits for its id).
@@ -270,7 +311,7 @@ grpc::Status ReluFitServiceImpl::SubmitJob(grpc::ServerContext* context, const v
   auto abandoned = [context] {
     return context->IsCancelled() || context->deadline() <= std::chrono::system_clock::now();
   };
-  switch (jobs_.submit(request->request(), &id, &message, &validation, abandoned)) {
+  switch (jobs_.submit(request->request(), &id, &message, &validation, abandoned, viewer.principal)) {
     case JobManager::SubmitError::kNone:
       response->set_job_id(id);
       return grpc::Status::OK;
@@ -292,9 +333,10 @@ grpc::Status ReluFitServiceImpl::SubmitJob(grpc::ServerContext* context, const v
 
 grpc::Status ReluFitServiceImpl::GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
                                         v1::Job* response) {
-  if (auto denied = authorize(context); !denied.ok()) return denied;
+  Viewer viewer;
+  if (auto denied = authorize(context, &viewer); !denied.ok()) return denied;
   return guarded([&]() -> grpc::Status {
-    auto job = jobs_.get(request->job_id(), request->include_request());
+    auto job = jobs_.get(request->job_id(), request->include_request(), viewer);
     if (!job) return not_found(request->job_id());
     *response = std::move(*job);
     return grpc::Status::OK;
@@ -304,11 +346,12 @@ grpc::Status ReluFitServiceImpl::GetJob(grpc::ServerContext* context, const v1::
 grpc::Status ReluFitServiceImpl::WatchJob(grpc::ServerContext* context,
                                           const v1::WatchJobRequest* request,
                                           grpc::ServerWriter<v1::JobEvent>* writer) {
-  if (auto denied = authorize(context); !denied.ok()) return denied;
+  Viewer viewer;
+  if (auto denied = authorize(context, &viewer); !denied.ok()) return denied;
   return guarded([&]() -> grpc::Status {
     bool found = jobs_.watch(
         request->job_id(), [writer](const v1::JobEvent& e) { return writer->Write(e); },
-        [context] { return context->IsCancelled(); });
+        [context] { return context->IsCancelled(); }, viewer);
     if (!found) return not_found(request->job_id());
     if (jobs_.stopping()) return {grpc::StatusCode::UNAVAILABLE, "the server is shutting down"};
     return grpc::Status::OK;
@@ -317,9 +360,10 @@ grpc::Status ReluFitServiceImpl::WatchJob(grpc::ServerContext* context,
 
 grpc::Status ReluFitServiceImpl::CancelJob(grpc::ServerContext* context, const v1::CancelJobRequest* request,
                                            v1::Job* response) {
-  if (auto denied = authorize(context); !denied.ok()) return denied;
+  Viewer viewer;
+  if (auto denied = authorize(context, &viewer); !denied.ok()) return denied;
   return guarded([&]() -> grpc::Status {
-    auto job = jobs_.cancel(request->job_id());
+    auto job = jobs_.cancel(request->job_id(), viewer);
     if (!job) return not_found(request->job_id());
     *response = std::move(*job);
     return grpc::Status::OK;
@@ -328,12 +372,13 @@ grpc::Status ReluFitServiceImpl::CancelJob(grpc::ServerContext* context, const v
 
 grpc::Status ReluFitServiceImpl::ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,
                                           v1::ListJobsResponse* response) {
-  if (auto denied = authorize(context); !denied.ok()) return denied;
+  Viewer viewer;
+  if (auto denied = authorize(context, &viewer); !denied.ok()) return denied;
   return guarded([&]() -> grpc::Status {
     std::string next, error;
     std::vector<std::string> damaged;
     auto jobs = jobs_.list(request->page_size(), request->page_token(), request->state(), &next,
-                           &error, &damaged);
+                           &error, &damaged, viewer);
     if (!error.empty()) return {grpc::StatusCode::INVALID_ARGUMENT, error};
     for (auto& j : jobs) *response->add_jobs() = std::move(j);
     for (auto& d : damaged) response->add_damaged(std::move(d));

@@ -16,12 +16,26 @@
 
 namespace relufit {
 
+// One accepted access token and whom it names.
+struct AccessToken {
+  std::string token;
+  std::string principal;     // owner of the jobs submitted with it
+  bool operator_role = false;  // sees and cancels every principal's jobs
+};
+
 // Who may call: when `tokens` is not empty every call must carry
 // "authorization: Bearer <one of the tokens>" (health and reflection stay
-// open so probes work).
+// open so probes work), and job calls see only the caller's principal's
+// jobs (operators: all). Without tokens every caller sees every job.
 struct AccessOptions {
-  std::vector<std::string> tokens;
+  std::vector<AccessToken> tokens;
 };
+
+// Reads a token file: one token per line, "#" comments and blank lines
+// skipped. A line "PRINCIPAL TOKEN" names the token's principal, "PRINCIPAL
+// TOKEN operator" makes it an operator; a line with the token alone is its
+// own principal "token-LINE". Throws std::runtime_error naming the line.
+AccessOptions parse_token_file(const std::string& text, const std::string& path);
 
 class ReluFitServiceImpl final : public v1::ReluFitService::Service {
  public:
@@ -45,7 +59,8 @@ class ReluFitServiceImpl final : public v1::ReluFitService::Service {
                         v1::ListJobsResponse* response) override;
 
  private:
-  grpc::Status authorize(const grpc::ServerContext* context) const;
+  // OK and the caller's Viewer, or UNAUTHENTICATED.
+  grpc::Status authorize(const grpc::ServerContext* context, Viewer* viewer = nullptr) const;
   // Admission by bytes: reserves kInflightFactor x `message_bytes` of the
   // in-flight budget for the call (released by the returned guard), or
   // answers RESOURCE_EXHAUSTED.

@@ -5,7 +5,8 @@
 # to start), a damaged store (edited and bit-flipped rows reported as
 # damaged, never served; an edited result with a rewritten checksum caught
 # by the checker), small items (NOT_FOUND for a 100 kB id stays short,
-# undecodable bytes, a late SubmitJob) and admission by bytes in flight.
+# undecodable bytes, a late SubmitJob), admission by bytes in flight, and
+# owners (principals from the token file, an operator).
 # Prints the measured figures. The full-disk part needs root (a tmpfs
 # mount); without it that part is skipped and says so.
 # Usage: hardening.sh BIN_DIR TESTS_DIR
@@ -196,6 +197,29 @@ sleep 1
 out=$(C verify --remote --time-limit 1 "$WORK/slow_request.json" "$WORK/slow_response.json" 2>&1)
 [[ "$out" == *DEADLINE_EXCEEDED* ]] && pass "budget free again once the first call is gone ($out)" \
   || fail "after the first call: $out"
+stop_server
+
+# 6. Owners: a token file naming principals; jobs belong to their principal,
+# an operator sees all.
+printf '# principal token [operator]\nalice alice-secret-%s\nbob bob-secret-%s\nops ops-secret-%s operator\n' \
+  $RANDOM $RANDOM $RANDOM > "$WORK/tokens"
+for who in alice bob ops; do awk -v p=$who '$1 == p {print $2}' "$WORK/tokens" > "$WORK/$who.token"; done
+start_server --token-file "$WORK/tokens"
+as() { local who=$1; shift; "$BIN/relufit" --server "127.0.0.1:$PORT" --token-file "$WORK/$who.token" "$@"; }
+alice_job=$(as alice submit "$XOR") && as alice watch "$alice_job" > /dev/null || fail "alice's job"
+bob_job=$(as bob submit "$PLANTED") && as bob watch "$bob_job" > /dev/null || fail "bob's job"
+as alice result "$alice_job" > /dev/null && pass "alice reads her job" || fail "alice cannot read her job"
+out=$(as bob result "$alice_job" 2>&1)
+[[ "$out" == *NOT_FOUND* ]] && pass "bob cannot read alice's job: $out" || fail "bob read alice's job: $out"
+out=$(as bob cancel "$alice_job" 2>&1)
+[[ "$out" == *NOT_FOUND* ]] && pass "bob cannot cancel alice's job" || fail "bob cancelled alice's job: $out"
+out=$(as bob watch "$alice_job" 2>&1)
+[[ "$out" == *NOT_FOUND* ]] && pass "bob cannot watch alice's job" || fail "bob watched alice's job: $out"
+listed=$(as bob jobs --all | grep -c '^job-')
+as bob jobs --all | grep -q "$alice_job" && fail "bob lists alice's job" || pass "bob lists only his own ($listed job)"
+listed=$(as ops jobs --all | grep -c '^job-')
+[ "$listed" -eq 2 ] && as ops result "$alice_job" > /dev/null && pass "the operator lists and reads every job ($listed)" \
+  || fail "operator: $listed listed"
 stop_server
 
 echo "measured: slow Verify with a 2 s deadline answered in ${slow_remote_ms} ms"

@@ -78,13 +78,15 @@ def checksum(row):
         h.update(struct.pack("<Q", len(b)))
         h.update(b)
     field("relufit.jobs.v1")
-    for v in row:
+    for v in row[:-1]:
         field(v)
+    if row[-1]:  # the owner, when there is one
+        field(row[-1])
     return h.hexdigest()
 
 
 COLS = ("id, state, state_reason, request, result, progress, created_ms, started_ms, "
-        "finished_ms, attempts, verdict")
+        "finished_ms, attempts, verdict, owner")
 
 
 def edit(store, job_id, mode):
