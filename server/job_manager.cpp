@@ -248,6 +248,17 @@ bool JobManager::watch(const std::string& id, const std::function<bool(const v1:
       changed_cv_.wait_for(lock, std::chrono::milliseconds(500));
     }
     if (stop_watching() || stopping_) return true;
+    {
+      // A running job's state and progress are in memory: no store read
+      // (which would re-read and re-parse the whole request) per wake-up.
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = running_.find(id);
+      if (it != running_.end()) {
+        job->set_state(v1::JOB_STATE_RUNNING);
+        *job->mutable_progress() = it->second->progress;
+        continue;
+      }
+    }
     job = current(id, false);
     if (!job) return true;
   }
