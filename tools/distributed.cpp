@@ -443,16 +443,16 @@ std::vector<uint64_t> CaseForest::missing() const {
   return out;
 }
 
-CaseTreeData CaseForest::splice() const {
+CaseTreeData CaseForest::splice() {
   CaseTreeData tree;
-  auto parts = fragments_;  // splice_proof consumes what it splices
   for (size_t c = 0; c < specs_.size(); ++c) {
     SignCaseData sc;
     sc.output_signs = specs_[c]->signs.strings();
     sc.sample_order = specs_[c]->order;
-    sc.nodes = splice_proof(root_ids_[c], &parts);
+    sc.nodes = splice_proof(root_ids_[c], &fragments_);
     tree.cases.push_back(std::move(sc));
   }
+  fragments_.clear();
   return tree;
 }
 

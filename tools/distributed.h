@@ -101,8 +101,10 @@ class CaseForest {
 
   // Subtree ids referenced from some case root but without a fragment.
   std::vector<uint64_t> missing() const;
-  // One case tree of every case (requires missing() to be empty).
-  CaseTreeData splice() const;
+  // One case tree of every case (requires missing() to be empty). Moves the
+  // fragments out (a proof of millions of nodes is not copied): the forest
+  // holds no fragments afterwards.
+  CaseTreeData splice();
 
   uint64_t new_id() { return next_id_++; }
   uint64_t next_id() const { return next_id_; }
