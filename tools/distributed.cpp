@@ -80,7 +80,8 @@ bool read_json_file(const std::string& path, google::protobuf::Message* message,
 
 bool write_json_file(const std::string& path, const google::protobuf::Message& message,
                      std::string* error) {
-  return write_file_atomic(path, to_json(message) + "\n", error);
+  // One line: result files of big subtrees hold millions of proof nodes.
+  return write_file_atomic(path, to_json_line(message) + "\n", error);
 }
 
 bool load_request_message(const api::SolveRequest& proto, LoadedRequest* out, std::string* error) {
