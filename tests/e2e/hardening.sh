@@ -217,6 +217,11 @@ out=$(as bob watch "$alice_job" 2>&1)
 [[ "$out" == *NOT_FOUND* ]] && pass "bob cannot watch alice's job" || fail "bob watched alice's job: $out"
 listed=$(as bob jobs --all | grep -c '^job-')
 as bob jobs --all | grep -q "$alice_job" && fail "bob lists alice's job" || pass "bob lists only his own ($listed job)"
+out=$($PY "$HOSTILE" noauth "127.0.0.1:$PORT" "$TESTS/../proto/relufit/v1/relufit.proto" 2>&1)
+total=$(wc -l <<< "$out")
+denied=$(grep -c " UNAUTHENTICATED$" <<< "$out")
+[ "$total" -ge 8 ] && [ "$denied" -eq "$total" ] && pass "every rpc in the proto ($total) refuses a call without token" \
+  || fail "calls without token: $out"
 listed=$(as ops jobs --all | grep -c '^job-')
 [ "$listed" -eq 2 ] && as ops result "$alice_job" > /dev/null && pass "the operator lists and reads every job ($listed)" \
   || fail "operator: $listed listed"

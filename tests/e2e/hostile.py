@@ -12,6 +12,8 @@
   hostile.py raw ADDR            undecodable bytes to Solve, SubmitJob and WatchJob; prints
                                  each call's status code and message
   hostile.py late ADDR           a 6 MB SubmitJob with a 20 ms deadline (passed on arrival)
+  hostile.py noauth ADDR PROTO   calls every rpc of the service in PROTO (read from the file,
+                                 so a new rpc is covered) without a token; prints each status
 """
 import hashlib
 import json
@@ -168,6 +170,25 @@ def late(addr):
         print("SubmitJob", e.code().name, e.details(), "(%d bytes)" % len(submit))
 
 
+def noauth(addr, proto):
+    import re
+    import grpc
+    text = open(proto).read()
+    service = re.search(r"service\s+(\w+)\s*{", text).group(1)
+    package = re.search(r"package\s+([\w.]+)\s*;", text).group(1)
+    ch = grpc.insecure_channel(addr)
+    for name, streaming in re.findall(r"rpc\s+(\w+)\s*\([^)]*\)\s*returns\s*\((stream\s+)?", text):
+        path = "/%s.%s/%s" % (package, service, name)
+        call = ch.unary_stream(path) if streaming else ch.unary_unary(path)
+        try:
+            out = call(b"", timeout=10)
+            if streaming:
+                list(out)
+            print(name, "OK")
+        except grpc.RpcError as e:
+            print(name, e.code().name)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "degree64":
@@ -184,5 +205,7 @@ if __name__ == "__main__":
         raw(sys.argv[2])
     elif cmd == "late":
         late(sys.argv[2])
+    elif cmd == "noauth":
+        noauth(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)
