@@ -182,7 +182,14 @@ class Scheduler {
                                             : std::max(1u, std::thread::hardware_concurrency());
     threads = std::min<unsigned>(threads, 1024);
     // A solve stopped before it starts (cancelled, no time left) does nothing.
-    if (check_limits(true)) {
+    bool stopped = false;
+    try {
+      stopped = check_limits(true);
+    } catch (const std::exception& e) {
+      stop(std::string("internal error in the search: ") + e.what());
+      stopped = true;
+    }
+    if (stopped) {
       fill_stats();
       return outcome();
     }
@@ -199,12 +206,12 @@ class Scheduler {
           if (gate->closed) return;
           ++gate->running;
         }
-        worker(false);
+        guarded_worker(false);
         std::lock_guard<std::mutex> lock(gate->mu);
         --gate->running;
         gate->cv.notify_all();
       });
-    worker(true);
+    guarded_worker(true);
     {
       std::unique_lock<std::mutex> lock(gate->mu);
       gate->closed = true;
@@ -405,6 +412,19 @@ class Scheduler {
   }
 
   // ---- workers ----
+
+  // An exception in any thread (out of memory, say) stops the whole solve
+  // with UNKNOWN naming it: it must neither kill a pool thread (and with it
+  // the process) nor unwind the caller while helpers still run.
+  void guarded_worker(bool main) {
+    try {
+      worker(main);
+    } catch (const std::exception& e) {
+      stop(std::string("internal error in the search: ") + e.what());
+    } catch (...) {
+      stop("internal error in the search");
+    }
+  }
 
   void worker(bool main) {
     ColumnMemo memo;

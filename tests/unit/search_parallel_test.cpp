@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <random>
+#include <stdexcept>
 
 #include "algebra/checker.h"
 #include "algebra/float_guide.h"
@@ -188,6 +189,26 @@ TEST(SearchParallel, InvalidOptionsAreUnknownWithTheReason) {
   AnswerData a = solve_problem(p, settings);
   EXPECT_EQ(a.verdict, Verdict::kUnknown);
   EXPECT_NE(a.reason.find("near_tie"), std::string::npos) << a.reason;
+}
+
+// An exception inside the search (here from the caller's progress callback)
+// ends the solve in UNKNOWN naming it, on one thread or several, and never
+// takes the process down.
+TEST(SearchParallel, AnExceptionInTheSearchIsUnknownNotACrash) {
+  std::mt19937 rng(3);
+  RequestData r = instance(rng, 30, 2, 3, 1, 2, true);
+  Problem p;
+  ASSERT_TRUE(build_problem(r, {}, &p).ok());
+  for (unsigned threads : {1u, 2u}) {
+    SolveSettings settings;
+    settings.control.threads = threads;
+    settings.control.options.primal_heuristic = false;
+    settings.control.options.progress_seconds = 1e-9;
+    settings.control.progress = [](const SolveStats&) { throw std::runtime_error("boom"); };
+    AnswerData a = solve_problem(p, settings);
+    EXPECT_EQ(a.verdict, Verdict::kUnknown) << threads << " threads";
+    EXPECT_NE(a.reason.find("boom"), std::string::npos) << a.reason;
+  }
 }
 
 }  // namespace
