@@ -206,22 +206,27 @@ SubtreeRoot SubtreeSearch::root_below(const Frame& f, const std::string& kid) co
   return r;
 }
 
+void SubtreeSearch::give_away_untried(Frame& f, const std::function<uint64_t()>& new_id,
+                                      std::vector<std::pair<uint64_t, SubtreeRoot>>* out) {
+  std::vector<uint64_t> refs;
+  for (size_t c = f.next_kid; c < f.kids.size(); ++c) {
+    const uint64_t id = new_id();
+    refs.push_back(id);
+    out->emplace_back(id, root_below(f, f.kids[c]));
+  }
+  f.kids.resize(f.next_kid);
+  // Earlier donations of this frame were of later children: these go first.
+  f.donated.insert(f.donated.begin(), refs.begin(), refs.end());
+}
+
 std::vector<std::pair<uint64_t, SubtreeRoot>> SubtreeSearch::donate(
     const std::function<uint64_t()>& new_id) {
   std::vector<std::pair<uint64_t, SubtreeRoot>> out;
-  for (Frame& f : stack_) {
-    if (!f.visited || f.next_kid >= f.kids.size()) continue;
-    std::vector<uint64_t> refs;
-    for (size_t c = f.next_kid; c < f.kids.size(); ++c) {
-      const uint64_t id = new_id();
-      refs.push_back(id);
-      out.emplace_back(id, root_below(f, f.kids[c]));
+  for (Frame& f : stack_)
+    if (f.visited && f.next_kid < f.kids.size()) {
+      give_away_untried(f, new_id, &out);
+      break;
     }
-    f.kids.resize(f.next_kid);
-    // Earlier donations of this frame were of later children: these go first.
-    f.donated.insert(f.donated.begin(), refs.begin(), refs.end());
-    break;
-  }
   return out;
 }
 
@@ -242,14 +247,7 @@ std::vector<std::pair<uint64_t, SubtreeRoot>> SubtreeSearch::close(
       proof_.push_back(std::move(item));
       f.donated.clear();
     } else {
-      std::vector<uint64_t> refs;
-      for (size_t c = f.next_kid; c < f.kids.size(); ++c) {
-        const uint64_t id = new_id();
-        refs.push_back(id);
-        out.emplace_back(id, root_below(f, f.kids[c]));
-      }
-      f.kids.resize(f.next_kid);
-      f.donated.insert(f.donated.begin(), refs.begin(), refs.end());
+      give_away_untried(f, new_id, &out);
     }
     pop();
   }

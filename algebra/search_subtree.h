@@ -108,6 +108,10 @@ class SubtreeSearch {
   std::vector<std::string> children(size_t depth, const std::vector<mpq_class>& point) const;
   void pop();
   SubtreeRoot root_below(const Frame& f, const std::string& kid) const;
+  // Makes f's untried children roots of their own (ids from new_id) and
+  // leaves references to them in f's place in the proof.
+  void give_away_untried(Frame& f, const std::function<uint64_t()>& new_id,
+                         std::vector<std::pair<uint64_t, SubtreeRoot>>* out);
 
   const SearchContext& ctx_;
   std::shared_ptr<const CaseSpec> spec_;
