@@ -41,8 +41,9 @@ struct CheckLimits {
 };
 
 // When to stop: the check ends early with stopped = true once the deadline
-// has passed or `cancelled` returns true (polled between steps; one step is
-// bounded by CheckLimits).
+// has passed or `cancelled` returns true (polled every 8 steps, and before
+// each costly one: an algebraic step, a number of more than 10^4 characters;
+// one step is bounded by CheckLimits).
 struct CheckControl {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   std::function<bool()> cancelled;  // may be empty

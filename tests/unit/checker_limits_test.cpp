@@ -6,7 +6,9 @@
 
 #include <gmpxx.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <string>
 
 #include "algebra/checker.h"
@@ -165,11 +167,11 @@ TEST(CheckerLimits, PassedDeadlineStopsTheCheck) {
   AnswerData a = solved(r);
   CheckControl control;
   control.deadline = Clock::now() - std::chrono::seconds(1);
-  // The budget looks at the clock every 64 steps or before costly steps:
+  // The budget looks at the clock every 8 steps or before costly steps:
   // a small tree may finish first, so use a network of many samples too.
   CheckResult c = check_answer(r, a, control);
   if (!c.stopped) {
-    EXPECT_TRUE(c.valid);  // finished within its first 64 steps
+    EXPECT_TRUE(c.valid);  // finished within its first 8 steps
   }
   RequestData big;
   big.input_dim = 1;
@@ -188,6 +190,40 @@ TEST(CheckerLimits, PassedDeadlineStopsTheCheck) {
   EXPECT_TRUE(c.stopped);
   EXPECT_FALSE(c.valid);
   EXPECT_NE(c.message.find("deadline"), std::string::npos) << c.message;
+}
+
+TEST(CheckerLimits, HugeFarkasNumbersHonourTheDeadline) {
+  // Every Farkas value written as p 10^400000 / q 10^400000: the same
+  // numbers, each text 800 kB, each read and reduced in milliseconds.
+  RequestData r = xor_request();
+  AnswerData a = solved(r);
+  ASSERT_EQ(a.verdict, Verdict::kInfeasible);
+  const std::string zeros(400000, '0');
+  size_t entries = 0;
+  for (auto& sc : a.certificate.case_tree.cases)
+    for (auto& n : sc.nodes)
+      for (auto& e : n.farkas) {
+        const size_t slash = e.value.find('/');
+        e.value = slash == std::string::npos
+                      ? e.value + zeros + "/1" + zeros
+                      : e.value.substr(0, slash) + zeros + "/" + e.value.substr(slash + 1) + zeros;
+        ++entries;
+      }
+  auto start = Clock::now();
+  CheckResult full = check_answer(r, a);
+  const double full_seconds = seconds_since(start);
+  EXPECT_TRUE(full.valid) << full.message.substr(0, 200);
+  CheckControl control;
+  control.deadline = Clock::now() + std::chrono::milliseconds(100);
+  start = Clock::now();
+  CheckResult c = check_answer(r, a, control);
+  const double took = seconds_since(start);
+  std::printf("%zu Farkas values of 800 kB: full check %.2f s, with a 0.1 s deadline %.2f s\n", entries,
+              full_seconds, took);
+  if (full_seconds > 0.5) {
+    EXPECT_TRUE(c.stopped);
+    EXPECT_LT(took, 0.1 + std::max(0.3, full_seconds / entries * 3));
+  }
 }
 
 TEST(CheckerLimits, CancellationStopsTheCheck) {
