@@ -11,11 +11,13 @@
 // documents them. Nothing is ever dropped: a shard without a result, or one
 // that ran out of time, makes the merged verdict UNKNOWN naming it.
 #include <CLI/CLI.hpp>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -201,6 +203,14 @@ int plan_new(const std::string& request_path, const std::string& dir, const Plan
   if (ps.shards == 0) return fail("--shards must be at least 1");
   if (exists(path_in(dir, "plan.json")))
     return fail(dir + " already holds a plan (plan --resplit " + dir + " splits it further)");
+  // Old shard or result files would be taken for this plan's.
+  if (DIR* d = ::opendir(dir.c_str())) {
+    bool empty = true;
+    while (dirent* e = ::readdir(d))
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) empty = false;
+    ::closedir(d);
+    if (!empty) return fail(dir + " is not empty: plan into a new or empty directory");
+  }
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
     return fail("cannot create " + dir + ": " + std::strerror(errno));
   if (!write_json_file(path_in(dir, "request.json"), req.proto, &error)) return fail(error);

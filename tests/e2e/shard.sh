@@ -119,6 +119,9 @@ rc=$?
 [ $rc -eq 2 ] && grep -q 'shard-999.json' "$WORK/bad.err" && pass "unknown shard index: exit 2" || fail "unknown shard: exit $rc"
 "$SHARD" plan "$req" --shards 8 --dir "$dir" 2> "$WORK/bad.err"; rc=$?
 [ $rc -eq 2 ] && grep -q 'already holds a plan' "$WORK/bad.err" && pass "planning over a plan: exit 2" || fail "plan over a plan: exit $rc"
+mkdir -p "$WORK/stale" && touch "$WORK/stale/result-0.json"
+"$SHARD" plan "$req" --shards 8 --dir "$WORK/stale" 2> "$WORK/bad.err"; rc=$?
+[ $rc -eq 2 ] && grep -q 'not empty' "$WORK/bad.err" && pass "planning into a directory with old files: exit 2" || fail "plan into a non-empty directory: exit $rc"
 echo '{"architecture": {"input_dim": 1}}' > "$WORK/bad.json"
 "$SHARD" plan "$WORK/bad.json" --dir "$WORK/bad" 2> "$WORK/bad.err"; rc=$?
 [ $rc -eq 2 ] && pass "invalid request: exit 2 ($(cat "$WORK/bad.err"))" || fail "invalid request: exit $rc"
