@@ -360,6 +360,7 @@ class Coordinator {
   Coordinator(const LoadedRequest& req, int size, const Settings& s)
       : req_(req), size_(size), settings_(s), ctx_(req.problem, SearchOptions{}),
         busy_(static_cast<size_t>(size), false), asked_(static_cast<size_t>(size), false),
+        next_ask_(static_cast<size_t>(size)),
         rank_nodes_(static_cast<size_t>(size), 0), rank_cpu_(static_cast<size_t>(size), 0) {}
 
   int run() {
@@ -534,6 +535,8 @@ class Coordinator {
         pb::Subtrees gift;
         if (!gift.ParseFromString(msg)) fatal("unreadable donation from rank " + std::to_string(src));
         asked_[src] = false;
+        // Nothing to give (its search is on its last path): not again at once.
+        if (gift.subtrees_size() == 0) next_ask_[src] = Clock::now() + std::chrono::milliseconds(20);
         for (const pb::Subtree& s : gift.subtrees()) {
           OpenSubtree o;
           std::string error;
@@ -591,11 +594,13 @@ class Coordinator {
       send_task(r, pool_.front());
       pool_.pop_front();
     }
-    if (idle_.empty()) return;
-    // Still idle ranks and nothing to give: ask busy ranks to split.
-    size_t asks = idle_.size();
+    // Ranks without work (rank 0 too, once its own subtree is done) and
+    // nothing to give: ask busy ranks to split.
+    size_t asks = idle_.size() + (mine_ || !pool_.empty() ? 0 : 1);
+    if (asks == 0) return;
+    const Clock::time_point now = Clock::now();
     for (int r = 1; r < size_ && asks > 0; ++r) {
-      if (!busy_[r] || asked_[r]) continue;
+      if (!busy_[r] || asked_[r] || now < next_ask_[r]) continue;
       outbox_.send(r, kTagDonateAsk, "");
       asked_[r] = true;
       --asks;
@@ -715,6 +720,7 @@ class Coordinator {
   uint64_t outstanding_ = 0;  // subtrees open anywhere (pool, ranks, own search)
   std::deque<int> idle_;
   std::vector<bool> busy_, asked_;
+  std::vector<Clock::time_point> next_ask_;  // no donation request before then
   std::unique_ptr<SubtreeSearch> mine_;
   OpenSubtree mine_meta_;
   std::optional<api::SolveResponse> fit_;
