@@ -51,6 +51,59 @@ void set_network(const Problem& p, const std::vector<std::vector<mpq_class>>& w,
 
 }  // namespace
 
+std::optional<AnswerData> quick_answer(const Problem& p, const SearchControl& control) {
+  AnswerData answer;
+  uint32_t first = 0, second = 0;
+  if (find_conflicting_pair(p, &first, &second)) {
+    answer.verdict = Verdict::kInfeasible;
+    answer.certificate.kind = CertificateData::Kind::kConflictingPair;
+    answer.certificate.first = first;
+    answer.certificate.second = second;
+    return answer;
+  }
+  if (p.input_dim != 1) return std::nullopt;
+  // One input (breakpoints.h): a width below the slope changes the data
+  // force is empty, with a short proof; a fit is built when the width allows
+  // it; what is left (mostly width = p*) goes to the search.
+  BreakpointDecision bp = decide_by_breakpoints(p, control);
+  if (bp.kind == BreakpointDecision::Kind::kInfeasible) {
+    answer.verdict = Verdict::kInfeasible;
+    answer.certificate.kind = CertificateData::Kind::kBreakpointBound;
+    answer.certificate.breakpoint_output = bp.output;
+    answer.certificate.min_breakpoints = bp.min_breakpoints;
+    return answer;
+  }
+  if (bp.kind == BreakpointDecision::Kind::kFeasible) {
+    answer.verdict = Verdict::kFeasible;
+    std::vector<std::vector<mpq_class>> w;
+    for (const auto& v : bp.fit.w) w.push_back({v});
+    set_network(p, w, bp.fit.b, bp.fit.a, p.output_bias ? bp.fit.c : std::vector<mpq_class>{},
+                &answer.network);
+    return answer;
+  }
+  return std::nullopt;
+}
+
+AnswerData answer_from_fit(const Problem& p, ExactFit fit) {
+  AnswerData answer;
+  answer.verdict = Verdict::kFeasible;
+  if (fit.algebraic) {
+    const AlgebraicFit& af = *fit.algebraic;
+    for (uint32_t j = 0; j < p.hidden_width; ++j) {
+      NeuronData neuron;
+      neuron.input_weights.assign(af.z[j].begin(), af.z[j].begin() + p.input_dim);
+      if (p.hidden_bias) neuron.bias = af.z[j][p.input_dim];
+      neuron.output_weights = af.a[j];
+      answer.network.neurons.push_back(std::move(neuron));
+    }
+    answer.network.output_bias = af.c;
+    answer.network.activation = af.activation;
+  } else {
+    set_network(p, fit.w, fit.b, fit.a, fit.c, &answer.network);
+  }
+  return answer;
+}
+
 AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
   const auto start = std::chrono::steady_clock::now();
   AnswerData answer;
@@ -59,52 +112,22 @@ AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return answer;
   };
-  uint32_t first = 0, second = 0;
-  if (find_conflicting_pair(p, &first, &second)) {
-    answer.verdict = Verdict::kInfeasible;
-    answer.certificate.kind = CertificateData::Kind::kConflictingPair;
-    answer.certificate.first = first;
-    answer.certificate.second = second;
+  if (auto quick = quick_answer(p, settings.control)) {
+    answer = std::move(*quick);
     return finish();
   }
-  if (p.input_dim == 1) {
-    // One input (breakpoints.h): a width below the slope changes the data
-    // force is empty, with a short proof; a fit is built when the width
-    // allows it; what is left (mostly width = p*) goes to the search.
-    BreakpointDecision bp = decide_by_breakpoints(p, settings.control);
-    if (bp.kind == BreakpointDecision::Kind::kInfeasible) {
-      answer.verdict = Verdict::kInfeasible;
-      answer.certificate.kind = CertificateData::Kind::kBreakpointBound;
-      answer.certificate.breakpoint_output = bp.output;
-      answer.certificate.min_breakpoints = bp.min_breakpoints;
-      return finish();
-    }
-    if (bp.kind == BreakpointDecision::Kind::kFeasible) {
-      answer.verdict = Verdict::kFeasible;
-      std::vector<std::vector<mpq_class>> w;
-      for (const auto& v : bp.fit.w) w.push_back({v});
-      set_network(p, w, bp.fit.b, bp.fit.a, p.output_bias ? bp.fit.c : std::vector<mpq_class>{},
-                  &answer.network);
-      return finish();
-    }
-  }
   SearchOutcome out = search_patterns(p, settings.control, &answer.stats);
+  if (out.verdict == Verdict::kFeasible) {
+    ExactFit fit{std::move(out.a), std::move(out.w), std::move(out.b), std::move(out.c),
+                 std::move(out.algebraic)};
+    const SolveStats stats = answer.stats;
+    answer = answer_from_fit(p, std::move(fit));
+    answer.stats = stats;
+    return finish();
+  }
   answer.verdict = out.verdict;
   answer.reason = out.reason;
-  if (out.verdict == Verdict::kFeasible && out.algebraic) {
-    const AlgebraicFit& fit = *out.algebraic;
-    for (uint32_t j = 0; j < p.hidden_width; ++j) {
-      NeuronData neuron;
-      neuron.input_weights.assign(fit.z[j].begin(), fit.z[j].begin() + p.input_dim);
-      if (p.hidden_bias) neuron.bias = fit.z[j][p.input_dim];
-      neuron.output_weights = fit.a[j];
-      answer.network.neurons.push_back(std::move(neuron));
-    }
-    answer.network.output_bias = fit.c;
-    answer.network.activation = fit.activation;
-  } else if (out.verdict == Verdict::kFeasible) {
-    set_network(p, out.w, out.b, out.a, out.c, &answer.network);
-  } else if (out.verdict == Verdict::kInfeasible) {
+  if (out.verdict == Verdict::kInfeasible) {
     answer.certificate.kind = CertificateData::Kind::kCaseTree;
     answer.certificate.case_tree = std::move(out.proof);
   }

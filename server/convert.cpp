@@ -35,6 +35,34 @@ std::string text_of(const v1::ExactNumber& n) {
 
 }  // namespace
 
+void proof_node_to_proto(const ProofNodeData& nd, v1::ProofNode* n) {
+  n->set_depth(nd.depth);
+  n->set_activation(nd.activation);
+  n->set_kind(static_cast<v1::ProofNode::Kind>(nd.kind));
+  n->set_neuron(nd.neuron);
+  for (const auto& e : nd.farkas) {
+    auto* fe = n->add_farkas();
+    fe->set_row(e.row);
+    fe->set_value(e.value);
+  }
+  for (const auto& e : nd.kappa) {
+    auto* ke = n->add_kappa();
+    ke->set_row(e.row);
+    ke->set_value(e.value);
+  }
+}
+
+ProofNodeData proof_node_from_proto(const v1::ProofNode& n) {
+  ProofNodeData nd;
+  nd.depth = n.depth();
+  nd.activation = n.activation();
+  nd.kind = static_cast<ProofNodeKind>(n.kind());
+  nd.neuron = n.neuron();
+  for (const auto& e : n.farkas()) nd.farkas.push_back({e.row(), e.value()});
+  for (const auto& e : n.kappa()) nd.kappa.push_back({e.row(), e.value()});
+  return nd;
+}
+
 RequestData request_from_proto(const v1::SolveRequest& request) {
   RequestData r;
   const auto& arch = request.architecture();
@@ -98,23 +126,7 @@ v1::SolveResponse answer_to_proto(const AnswerData& a, unsigned digits, bool inc
         auto* c = tree->add_cases();
         for (const auto& t : sc.output_signs) c->add_output_signs(t);
         for (uint32_t i : sc.sample_order) c->add_sample_order(i);
-        for (const auto& nd : sc.nodes) {
-          auto* n = c->add_nodes();
-          n->set_depth(nd.depth);
-          n->set_activation(nd.activation);
-          n->set_kind(static_cast<v1::ProofNode::Kind>(nd.kind));
-          n->set_neuron(nd.neuron);
-          for (const auto& e : nd.farkas) {
-            auto* fe = n->add_farkas();
-            fe->set_row(e.row);
-            fe->set_value(e.value);
-          }
-          for (const auto& e : nd.kappa) {
-            auto* ke = n->add_kappa();
-            ke->set_row(e.row);
-            ke->set_value(e.value);
-          }
-        }
+        for (const auto& nd : sc.nodes) proof_node_to_proto(nd, c->add_nodes());
       }
     }
   }
@@ -157,16 +169,7 @@ AnswerData answer_from_proto(const v1::SolveResponse& r) {
       SignCaseData sc;
       sc.output_signs.assign(c.output_signs().begin(), c.output_signs().end());
       sc.sample_order.assign(c.sample_order().begin(), c.sample_order().end());
-      for (const auto& n : c.nodes()) {
-        ProofNodeData nd;
-        nd.depth = n.depth();
-        nd.activation = n.activation();
-        nd.kind = static_cast<ProofNodeKind>(n.kind());
-        nd.neuron = n.neuron();
-        for (const auto& e : n.farkas()) nd.farkas.push_back({e.row(), e.value()});
-        for (const auto& e : n.kappa()) nd.kappa.push_back({e.row(), e.value()});
-        sc.nodes.push_back(std::move(nd));
-      }
+      for (const auto& n : c.nodes()) sc.nodes.push_back(proof_node_from_proto(n));
       tree.cases.push_back(std::move(sc));
     }
   }

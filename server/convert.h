@@ -16,6 +16,10 @@ v1::SolveRequest request_to_proto(const RequestData& request);
 v1::SolveResponse answer_to_proto(const AnswerData& answer, unsigned digits, bool include_proof);
 AnswerData answer_from_proto(const v1::SolveResponse& response);
 
+// One node of a case tree (both directions; the proto's own fields).
+void proof_node_to_proto(const ProofNodeData& node, v1::ProofNode* out);
+ProofNodeData proof_node_from_proto(const v1::ProofNode& node);
+
 // Protobuf JSON (snake_case field names preserved on output).
 bool parse_json(const std::string& json, google::protobuf::Message* message, std::string* error);
 std::string to_json(const google::protobuf::Message& message);

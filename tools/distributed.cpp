@@ -8,10 +8,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <map>
+#include <iostream>
 #include <sstream>
 
-#include "algebra/breakpoints.h"
 #include "algebra/checker.h"
 #include "algebra/number.h"
 #include "algebra/search.h"
@@ -123,34 +122,6 @@ std::string to_json_line(const google::protobuf::Message& message) {
 
 namespace {
 
-void node_to_proto(const ProofNodeData& nd, api::ProofNode* n) {
-  n->set_depth(nd.depth);
-  n->set_activation(nd.activation);
-  n->set_kind(static_cast<api::ProofNode::Kind>(nd.kind));
-  n->set_neuron(nd.neuron);
-  for (const auto& e : nd.farkas) {
-    auto* f = n->add_farkas();
-    f->set_row(e.row);
-    f->set_value(e.value);
-  }
-  for (const auto& e : nd.kappa) {
-    auto* f = n->add_kappa();
-    f->set_row(e.row);
-    f->set_value(e.value);
-  }
-}
-
-ProofNodeData node_from_proto(const api::ProofNode& n) {
-  ProofNodeData nd;
-  nd.depth = n.depth();
-  nd.activation = n.activation();
-  nd.kind = static_cast<ProofNodeKind>(n.kind());
-  nd.neuron = n.neuron();
-  for (const auto& e : n.farkas()) nd.farkas.push_back({e.row(), e.value()});
-  for (const auto& e : n.kappa()) nd.kappa.push_back({e.row(), e.value()});
-  return nd;
-}
-
 bool valid_activation(const std::string& act, uint32_t m) {
   return act.size() == m && act.find_first_not_of("01") == std::string::npos;
 }
@@ -165,7 +136,7 @@ void proof_items_to_proto(const std::vector<ProofItem>& items,
     if (item.ref != ProofItem::kNoRef)
       p->set_ref(item.ref);
     else
-      node_to_proto(item.node, p->mutable_node());
+      proof_node_to_proto(item.node, p->mutable_node());
   }
 }
 
@@ -183,7 +154,7 @@ bool proof_items_from_proto(const google::protobuf::RepeatedPtrField<pb::ProofIt
       }
       item.ref = p.ref();
     } else {
-      item.node = node_from_proto(p.node());
+      item.node = proof_node_from_proto(p.node());
     }
     out->push_back(std::move(item));
   }
@@ -286,88 +257,21 @@ bool subtree_from_proto(const pb::Subtree& in, const Problem& problem, SubtreeRo
 
 // ---- answers ----
 
-namespace {
-
-std::string activation_of(const std::vector<std::vector<mpq_class>>& w,
-                          const std::vector<mpq_class>& b, const std::vector<mpq_class>& x) {
-  std::string act;
-  for (size_t j = 0; j < w.size(); ++j) {
-    mpq_class v = b[j];
-    for (size_t t = 0; t < x.size(); ++t) v += w[j][t] * x[t];
-    act.push_back(sgn(v) > 0 ? '1' : '0');
+void print_answer_text(const AnswerData& answer, const std::string& time_label) {
+  std::cout << "verdict: " << verdict_name(answer.verdict) << "\n";
+  if (!answer.reason.empty()) std::cout << "reason: " << answer.reason << "\n";
+  if (answer.certificate.kind == CertificateData::Kind::kCaseTree) {
+    size_t nodes = 0;
+    for (const auto& sc : answer.certificate.case_tree.cases) nodes += sc.nodes.size();
+    std::cout << "proof: case tree over " << answer.certificate.case_tree.cases.size()
+              << " sign cases, " << nodes << " nodes\n";
   }
-  return act;
-}
-
-void set_network(const Problem& p, const std::vector<std::vector<mpq_class>>& w,
-                 const std::vector<mpq_class>& b, const std::vector<std::vector<mpq_class>>& a,
-                 const std::vector<mpq_class>& c, NetworkData* network) {
-  for (uint32_t j = 0; j < p.hidden_width; ++j) {
-    NeuronData neuron;
-    for (const auto& v : w[j]) neuron.input_weights.push_back(rational_to_string(v));
-    if (p.hidden_bias) neuron.bias = rational_to_string(b[j]);
-    for (const auto& v : a[j]) neuron.output_weights.push_back(rational_to_string(v));
-    network->neurons.push_back(std::move(neuron));
-  }
-  for (const auto& v : c) network->output_bias.push_back(rational_to_string(v));
-  for (const auto& x : p.x) network->activation.push_back(activation_of(w, b, x));
-}
-
-}  // namespace
-
-std::optional<AnswerData> quick_answer(const Problem& p) {
-  std::map<std::vector<mpq_class>, uint32_t> seen;
-  for (uint32_t i = 0; i < p.num_samples(); ++i) {
-    auto [it, inserted] = seen.emplace(p.x[i], i);
-    if (!inserted && p.y[it->second] != p.y[i]) {
-      AnswerData answer;
-      answer.verdict = Verdict::kInfeasible;
-      answer.certificate.kind = CertificateData::Kind::kConflictingPair;
-      answer.certificate.first = it->second;
-      answer.certificate.second = i;
-      return answer;
-    }
-  }
-  if (p.input_dim != 1) return std::nullopt;
-  BreakpointDecision bp = decide_by_breakpoints(p, SearchControl{});
-  if (bp.kind == BreakpointDecision::Kind::kInfeasible) {
-    AnswerData answer;
-    answer.verdict = Verdict::kInfeasible;
-    answer.certificate.kind = CertificateData::Kind::kBreakpointBound;
-    answer.certificate.breakpoint_output = bp.output;
-    answer.certificate.min_breakpoints = bp.min_breakpoints;
-    return answer;
-  }
-  if (bp.kind == BreakpointDecision::Kind::kFeasible) {
-    AnswerData answer;
-    answer.verdict = Verdict::kFeasible;
-    std::vector<std::vector<mpq_class>> w;
-    for (const auto& v : bp.fit.w) w.push_back({v});
-    set_network(p, w, bp.fit.b, bp.fit.a, p.output_bias ? bp.fit.c : std::vector<mpq_class>{},
-                &answer.network);
-    return answer;
-  }
-  return std::nullopt;
-}
-
-AnswerData answer_from_fit(const Problem& p, ExactFit fit) {
-  AnswerData answer;
-  answer.verdict = Verdict::kFeasible;
-  if (fit.algebraic) {
-    const AlgebraicFit& af = *fit.algebraic;
-    for (uint32_t j = 0; j < p.hidden_width; ++j) {
-      NeuronData neuron;
-      neuron.input_weights.assign(af.z[j].begin(), af.z[j].begin() + p.input_dim);
-      if (p.hidden_bias) neuron.bias = af.z[j][p.input_dim];
-      neuron.output_weights = af.a[j];
-      answer.network.neurons.push_back(std::move(neuron));
-    }
-    answer.network.output_bias = af.c;
-    answer.network.activation = af.activation;
-  } else {
-    set_network(p, fit.w, fit.b, fit.a, fit.c, &answer.network);
-  }
-  return answer;
+  std::cout << "checked: " << answer.check_summary << "\n";
+  std::printf("statistics: %llu nodes, %llu LPs, %s %.3f s, check %.3f s\n",
+              static_cast<unsigned long long>(answer.stats.nodes),
+              static_cast<unsigned long long>(answer.stats.lps_solved), time_label.c_str(),
+              answer.stats.solve_seconds, answer.stats.check_seconds);
+  std::fflush(stdout);
 }
 
 bool finish_answer(const RequestData& request, AnswerData* answer, std::string* error) {

@@ -19,6 +19,7 @@
 #include "algebra/search_pattern.h"
 #include "algebra/search_rows.h"
 #include "algebra/search_subtree.h"
+#include "algebra/solver.h"  // quick_answer, answer_from_fit
 #include "distributed.pb.h"
 #include "relufit/v1/relufit.pb.h"
 
@@ -67,11 +68,10 @@ bool subtree_from_proto(const pb::Subtree& in, const Problem& problem, SubtreeRo
 
 // ---- answers ----
 
-// The cheap global answers that need no search (a conflicting pair; with one
-// input, the breakpoint bound or construction), as solve_problem gives them.
-std::optional<AnswerData> quick_answer(const Problem& problem);
-// A fit as a FEASIBLE answer.
-AnswerData answer_from_fit(const Problem& problem, ExactFit fit);
+// The human-readable lines both tools print for a checked answer: verdict,
+// reason, proof size, the checker's summary and the statistics (the solve
+// time under `time_label`).
+void print_answer_text(const AnswerData& answer, const std::string& time_label);
 // Runs the independent checker; on success sets check_summary and returns
 // true. A FEASIBLE or INFEASIBLE answer the checker rejects must never be
 // printed: the caller reports *error and fails.

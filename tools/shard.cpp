@@ -83,20 +83,7 @@ int print_answer(const LoadedRequest& req, AnswerData answer, bool json, unsigne
     std::cout << to_json(answer_to_proto(answer, digits, true)) << "\n";
     return kExitOk;
   }
-  std::cout << "verdict: " << verdict_name(answer.verdict) << "\n";
-  if (!answer.reason.empty()) std::cout << "reason: " << answer.reason << "\n";
-  if (answer.verdict == Verdict::kInfeasible &&
-      answer.certificate.kind == CertificateData::Kind::kCaseTree) {
-    size_t nodes = 0;
-    for (const auto& sc : answer.certificate.case_tree.cases) nodes += sc.nodes.size();
-    std::cout << "proof: case tree over " << answer.certificate.case_tree.cases.size()
-              << " sign cases, " << nodes << " nodes\n";
-  }
-  std::cout << "checked: " << answer.check_summary << "\n";
-  std::printf("statistics: %llu nodes, %llu LPs, search %.3f s (sum over plan and shards), check %.3f s\n",
-              static_cast<unsigned long long>(answer.stats.nodes),
-              static_cast<unsigned long long>(answer.stats.lps_solved), answer.stats.solve_seconds,
-              answer.stats.check_seconds);
+  print_answer_text(answer, "search (sum over plan and shards)");
   if (!extra.empty()) std::cout << extra;
   return kExitOk;
 }
