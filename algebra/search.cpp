@@ -569,11 +569,7 @@ class Scheduler {
     SearchOutcome out;
     if (fit_) {
       out.verdict = Verdict::kFeasible;
-      out.algebraic = std::move(fit_->algebraic);
-      out.a = std::move(fit_->a);
-      out.w = std::move(fit_->w);
-      out.b = std::move(fit_->b);
-      out.c = std::move(fit_->c);
+      out.fit = std::move(fit_);
       return out;
     }
     if (!stop_reason_.empty()) {

@@ -41,17 +41,20 @@ struct SearchControl {
   std::function<void(const SolveStats&)> progress;  // called about every 0.5 s; may be empty
 };
 
+// Exact weights. When `algebraic` is set, a, w, b, c are not.
+struct ExactFit {
+  std::vector<std::vector<mpq_class>> a;  // m x k
+  std::vector<std::vector<mpq_class>> w;  // m x d
+  std::vector<mpq_class> b;               // m (zeros without hidden bias)
+  std::vector<mpq_class> c;               // k, or empty without output bias
+  std::optional<AlgebraicFit> algebraic;  // all weights as exact texts, when some is irrational
+};
+
 struct SearchOutcome {
   Verdict verdict = Verdict::kUnknown;
-  std::string reason;                       // for kUnknown
-  std::vector<std::vector<mpq_class>> a;    // output weights, m x k
-  std::vector<mpq_class> c;                 // output bias (k, or empty)
-  std::vector<std::vector<mpq_class>> w;    // m x d
-  std::vector<mpq_class> b;                 // m (zeros without hidden bias)
-  CaseTreeData proof;                       // for kInfeasible
-  // For kFeasible when some weight is irrational: all weights as exact texts
-  // (a, w|b blocks, c); then a, c, w, b above are not set.
-  std::optional<AlgebraicFit> algebraic;
+  std::string reason;           // for kUnknown
+  std::optional<ExactFit> fit;  // for kFeasible
+  CaseTreeData proof;           // for kInfeasible
 };
 
 // One sign case: the sign vector of every neuron's output weights.

@@ -25,14 +25,6 @@ struct PatternView {
   const std::vector<LpRow>& rows;
 };
 
-// Exact weights. When `algebraic` is set, a, w, b, c are not.
-struct ExactFit {
-  std::vector<std::vector<mpq_class>> a;  // m x k
-  std::vector<std::vector<mpq_class>> w;  // m x d
-  std::vector<mpq_class> b;               // m (zeros without hidden bias)
-  std::vector<mpq_class> c;               // k, or empty without output bias
-  std::optional<AlgebraicFit> algebraic;
-};
 
 // At a complete pattern whose relaxation holds at `point`: for one output
 // the point is a fit; for several, rational output weights from the data

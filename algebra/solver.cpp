@@ -118,10 +118,8 @@ AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
   }
   SearchOutcome out = search_patterns(p, settings.control, &answer.stats);
   if (out.verdict == Verdict::kFeasible) {
-    ExactFit fit{std::move(out.a), std::move(out.w), std::move(out.b), std::move(out.c),
-                 std::move(out.algebraic)};
     const SolveStats stats = answer.stats;
-    answer = answer_from_fit(p, std::move(fit));
+    answer = answer_from_fit(p, std::move(*out.fit));
     answer.stats = stats;
     return finish();
   }

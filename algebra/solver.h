@@ -8,7 +8,6 @@
 #include "algebra/answer.h"
 #include "algebra/problem.h"
 #include "algebra/search.h"
-#include "algebra/search_pattern.h"
 
 namespace relufit {
 
