@@ -303,9 +303,9 @@ def parse_grid(text: str) -> list:
         if _ and not width_text:
             raise argparse.ArgumentTypeError(f"grid point {item!r}: widths missing after '@'")
         grid.append((n, d, m, k, parse_widths(width_text, item)) if width_text else (n, d, m, k))
-    if not grid:
+    if not grid and text.strip():
         raise argparse.ArgumentTypeError("empty grid")
-    return grid
+    return grid  # "" selects no grid point (e.g. with --random)
 
 
 def format_grid_point(point: tuple) -> str:
@@ -425,6 +425,34 @@ def plant(n: int, d: int, m: int, k: int, seed: int) -> tuple:
     return problem, net
 
 
+def random_suite(count: int, seed: int) -> list:
+    """Random multi-output instances nobody planted (issue 11's class).
+
+    Instance t (t = 0..count-1): n = 5..8 distinct integer points in [-5, 5]^2,
+    integer labels in [-4, 4]^k drawn independently, both biases, width 2 or 3
+    alternately, k = 3 for every fifth instance and k = 2 otherwise. Each
+    output alone usually fits such data; only the coupling through the shared
+    hidden weights can decide them, so the expected verdict is not known.
+    The stream depends only on (seed, t).
+    """
+    instances = []
+    for t in range(count):
+        rng = random.Random(f"relufit-random:{seed}:{t}")
+        k = 3 if t % 5 == 4 else 2
+        m = 2 + (t % 2)
+        n = rng.randint(5, 8)
+        points = set()
+        while len(points) < n:
+            points.add((rng.randint(-5, 5), rng.randint(-5, 5)))
+        xs = [[Fraction(v) for v in p] for p in sorted(points)]
+        rng.shuffle(xs)
+        ys = [[Fraction(rng.randint(-4, 4)) for _ in range(k)] for _ in xs]
+        problem = Problem(d=2, m=m, k=k, hidden_bias=True, output_bias=True, xs=xs, ys=ys)
+        instances.append(Instance(f"random_t{t:03d}_n{n}_m{m}_k{k}_s{seed}", "random",
+                                  problem, None))
+    return instances
+
+
 def read_expected(shared_dir: Path) -> dict:
     """EXPECTED.tsv: NAME<TAB>feasible|infeasible per line."""
     expected = {}
@@ -441,8 +469,8 @@ def read_expected(shared_dir: Path) -> dict:
 
 
 def build_instances(grid: list, seed: int, shared_dir: Optional[Path],
-                    extra: tuple = ()) -> list:
-    instances = []
+                    extra: tuple = (), random_count: int = 0) -> list:
+    instances = random_suite(random_count, seed) if random_count else []
     for point in dict.fromkeys(grid):  # drop repeated grid points, keep order
         n, d, m, k = point[:4]
         widths = point[4] if len(point) > 4 else (m, m - 1)
@@ -1220,6 +1248,11 @@ def parse_args(argv: list) -> argparse.Namespace:
                         help="also run this SolveRequest JSON file (class 'extra'; its expected "
                              "verdict is read from EXPECTED.tsv in its directory); repeatable, "
                              "e.g. tests/golden/irrational_only_m4_k2_sqrt2.json")
+    parser.add_argument("--random", type=int, default=0, metavar="COUNT",
+                        help="also run COUNT random multi-output instances (class 'random': "
+                             "5-8 integer points in [-5,5]^2, integer labels in [-4,4]^k, k = 2, "
+                             "every fifth k = 3, widths 2 and 3 alternately, both biases; "
+                             "verdict not known in advance); with --grid '' only these")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "out",
                         help="output directory (default: <repo>/bench/out)")
     parser.add_argument("--generate-only", action="store_true",
@@ -1268,7 +1301,8 @@ def main(argv: list) -> int:
         directory.mkdir(parents=True, exist_ok=True)
 
     try:
-        instances = build_instances(args.grid, args.seed, args.shared_dir, tuple(args.instance))
+        instances = build_instances(args.grid, args.seed, args.shared_dir, tuple(args.instance),
+                                    args.random)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         print(f"error: building instances: {exc}", file=sys.stderr)
         return 2
