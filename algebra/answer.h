@@ -10,6 +10,12 @@
 
 namespace relufit {
 
+// Training losses (proto Loss), over all samples i and outputs o of
+// r_io = f_o(x_i) - y_io: L-infinity max |r_io|, L1 sum |r_io|, squared L2
+// sum r_io^2.
+enum class Loss { kUnspecified = 0, kLinf = 1, kL1 = 2, kL2 = 3 };
+const char* loss_name(Loss loss);  // "linf", "l1", "l2", "unspecified"
+
 // A request as received: architecture, samples (strings), options.
 struct RequestData {
   uint32_t input_dim = 0;
@@ -19,6 +25,10 @@ struct RequestData {
   bool output_bias = true;
   std::vector<std::vector<std::string>> x;  // one entry per sample
   std::vector<std::vector<std::string>> y;  // one entry per sample
+  // Error budget (SolveOptions.loss, max_error): empty or zero max_error asks
+  // for zero error, the same question, search and certificates as without it.
+  Loss loss = Loss::kUnspecified;
+  std::string max_error;
 };
 
 enum class Verdict { kUnspecified = 0, kFeasible = 1, kInfeasible = 2, kUnknown = 3 };
@@ -48,6 +58,7 @@ enum class ProofNodeKind {
   kLpInfeasible = 2,
   kUnrealizable = 3,
   kPinnedDirection = 4,
+  kErmBound = 10,  // an ErmTree leaf: the loss over the decided samples is at least `bound`
 };
 
 struct ProofNodeData {
@@ -57,6 +68,7 @@ struct ProofNodeData {
   uint32_t neuron = 0;
   std::vector<FarkasEntryData> farkas;
   std::vector<FarkasEntryData> kappa;  // for kPinnedDirection: (path position, coefficient)
+  std::string bound;                   // for kErmBound: the bound the vector proves (exact)
 };
 
 struct SignCaseData {
@@ -71,7 +83,7 @@ struct CaseTreeData {
 };
 
 struct CertificateData {
-  enum class Kind { kNone, kConflictingPair, kCaseTree, kBreakpointBound };
+  enum class Kind { kNone, kConflictingPair, kCaseTree, kBreakpointBound, kErmTree };
   Kind kind = Kind::kNone;
   uint32_t first = 0, second = 0;  // for kConflictingPair
   CaseTreeData case_tree;          // for kCaseTree
@@ -79,6 +91,12 @@ struct CertificateData {
   // least `min_breakpoints` slope changes, more than hidden_width neurons give.
   uint32_t breakpoint_output = 0;
   uint32_t min_breakpoints = 0;
+  // For kErmTree (algebra/erm.h): case_tree's leaves are kErmBound (and
+  // kUnrealizable) nodes proving loss > erm_threshold (strict) or
+  // loss >= erm_threshold (not strict) on every pattern.
+  Loss erm_loss = Loss::kUnspecified;
+  std::string erm_threshold;
+  bool erm_strict = true;
 };
 
 struct SolveStats {

@@ -3,6 +3,7 @@
 #include <flint/fmpq.h>
 #include <flint/fmpz.h>
 
+#include "algebra/checker_erm.h"
 #include "algebra/checker_qqbar.h"
 
 #include <algorithm>
@@ -988,6 +989,8 @@ CheckResult check_with_budget(const RequestData& request, const AnswerData& answ
 
 CheckResult check_answer(const RequestData& request, const AnswerData& answer,
                          const CheckControl& control) {
+  // Beyond zero error (loss, max_error > 0): checker_erm.cpp.
+  if (request_has_error_budget(request)) return check_error_budget_answer(request, answer, control);
   Budget budget(control);
   CheckResult result = check_with_budget(request, answer, &budget);
   if (budget.stopped()) {

@@ -13,6 +13,15 @@ const char* verdict_name(Verdict v) {
   }
 }
 
+const char* loss_name(Loss loss) {
+  switch (loss) {
+    case Loss::kLinf: return "linf";
+    case Loss::kL1: return "l1";
+    case Loss::kL2: return "l2";
+    default: return "unspecified";
+  }
+}
+
 namespace {
 
 ValidationError invalid(std::string message) {
@@ -86,6 +95,17 @@ ValidationError build_problem(const RequestData& r, const ProblemLimits& limits,
     e = parse_list(i, "y", r.y[i], r.output_dim, &p.y[i]);
     if (!e.ok()) return e;
   }
+  p.loss = r.loss;
+  if (!r.max_error.empty()) {
+    std::string why;
+    auto v = count_digits(r.max_error) > limits.max_digits ? std::nullopt
+                                                           : parse_exact_number(r.max_error, &why);
+    if (!v) return invalid("options.max_error: " + (why.empty() ? "too many digits" : why) + " in \"" +
+                           r.max_error.substr(0, 40) + "\"");
+    if (sgn(*v) < 0) return invalid("options.max_error: must be >= 0");
+    p.max_error = *v;
+  }
+  if (sgn(p.max_error) > 0 && p.loss == Loss::kUnspecified) p.loss = Loss::kLinf;
   *out = std::move(p);
   return {};
 }

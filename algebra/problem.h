@@ -27,6 +27,10 @@ struct Problem {
   bool hidden_bias = true, output_bias = true;
   std::vector<std::vector<mpq_class>> x;  // n x d
   std::vector<std::vector<mpq_class>> y;  // n x k
+  // Error budget: max_error > 0 asks for a network whose training error
+  // under `loss` (kLinf when the request names none) is at most max_error.
+  Loss loss = Loss::kUnspecified;
+  mpq_class max_error = 0;
   size_t num_samples() const { return x.size(); }
 };
 

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "algebra/breakpoints.h"
+#include "algebra/erm.h"
 #include "algebra/number.h"
 
 namespace relufit {
@@ -112,6 +113,11 @@ AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return answer;
   };
+  // An error budget (loss, max_error > 0) is a different question: erm.h.
+  if (sgn(p.max_error) > 0) {
+    answer = solve_with_error_budget(p, settings);
+    return finish();
+  }
   if (auto quick = quick_answer(p, settings.control)) {
     answer = std::move(*quick);
     return finish();

@@ -1,0 +1,394 @@
+#include "algebra/erm.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "algebra/erm_qp.h"
+#include "algebra/lp.h"
+#include "algebra/number.h"
+#include "algebra/search_pattern.h"
+#include "algebra/search_rows.h"
+
+namespace relufit {
+
+mpq_class training_error(const Problem& p, Loss loss, const ExactFit& fit) {
+  std::vector<mpq_class> r;
+  for (size_t i = 0; i < p.num_samples(); ++i) {
+    for (uint32_t o = 0; o < p.output_dim; ++o) {
+      mpq_class f = fit.c.empty() ? mpq_class(0) : fit.c[o];
+      for (uint32_t j = 0; j < p.hidden_width; ++j) {
+        mpq_class pre = fit.b[j];
+        for (uint32_t t = 0; t < p.input_dim; ++t) pre += fit.w[j][t] * p.x[i][t];
+        if (sgn(pre) > 0) f += fit.a[j][o] * pre;
+      }
+      r.push_back(f - p.y[i][o]);
+    }
+  }
+  return loss_of_residuals(loss, r);
+}
+
+namespace {
+
+enum class Mode { kMinimize, kBudget };
+
+class ErmSearch {
+ public:
+  ErmSearch(const Problem& p, Loss loss, Mode mode, const mpq_class& threshold,
+            const SearchControl& control, SolveStats* stats)
+      : p_(p), ctx_(p, control.options), loss_(loss), mode_(mode), threshold_(threshold),
+        control_(control), stats_(stats) {}
+
+  ErmResult run();
+
+ private:
+  enum class Step { kGo, kFit, kStop };
+
+  Step visit(const SignCase& sc, std::vector<SignCaseData>* out);
+  Step node(const SignCase& sc, std::vector<ProofNodeData>* nodes, const std::vector<mpq_class>& parent_point);
+  std::vector<std::string> children(const SignCase& sc, size_t depth, const std::vector<mpq_class>& point) const;
+  const std::vector<mpq_class>& realizability(uint32_t j);
+  NodeProgram program(const SignCase& sc) const;
+  ExactFit fit_from_point(const SignCase& sc, const std::vector<mpq_class>& point) const;
+  bool stop();
+
+  const Problem& p_;
+  SearchContext ctx_;
+  Loss loss_;
+  Mode mode_;
+  mpq_class threshold_;  // budget: gamma; minimise: the incumbent's error
+  const SearchControl& control_;
+  SolveStats* stats_;
+  std::vector<uint32_t> order_;
+  std::vector<std::string> path_;
+  std::map<std::string, std::vector<mpq_class>> memo_;  // column -> Farkas (empty: realizable)
+  std::optional<ExactFit> fit_;
+  std::string reason_;
+  std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
+};
+
+bool ErmSearch::stop() {
+  if (control_.node_limit && stats_->nodes >= control_.node_limit) {
+    reason_ = "node limit";
+    return true;
+  }
+  if ((stats_->nodes & 15) == 0) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= control_.deadline) {
+      reason_ = "time limit";
+      return true;
+    }
+    if (control_.cancelled && control_.cancelled()) {
+      reason_ = "cancelled";
+      return true;
+    }
+    if (control_.progress && now - last_progress_ > std::chrono::milliseconds(500)) {
+      last_progress_ = now;
+      control_.progress(*stats_);
+    }
+  }
+  return false;
+}
+
+const std::vector<mpq_class>& ErmSearch::realizability(uint32_t j) {
+  std::string key;
+  for (const auto& act : path_) key.push_back(act[j]);
+  auto it = memo_.find(key);
+  if (it != memo_.end()) return it->second;
+  std::vector<mpq_class> farkas;
+  if (key.find('1') != std::string::npos) {
+    LpResult res = solve_lp_feasibility(column_rows(ctx_, order_, key), ctx_.dz, nullptr);
+    ++stats_->lps_solved;
+    if (!res.feasible) farkas = std::move(res.farkas);
+  }
+  return memo_.emplace(std::move(key), std::move(farkas)).first->second;
+}
+
+// The node program of path_ in (z_0 .. z_{m-1}, c): sample rows, then the
+// sign rows of each decided sample in (position, neuron) order.
+NodeProgram ErmSearch::program(const SignCase& sc) const {
+  NodeProgram np;
+  np.loss = loss_;
+  const uint32_t m = ctx_.m, dz = ctx_.dz;
+  np.num_vars = m * dz + (p_.output_bias ? 1 : 0);
+  for (size_t s = 0; s < path_.size(); ++s) {
+    const uint32_t i = order_[s];
+    std::vector<mpq_class> f(np.num_vars, mpq_class(0));
+    for (uint32_t j = 0; j < m; ++j)
+      if (path_[s][j] == '1')
+        for (uint32_t t = 0; t < dz; ++t) f[j * dz + t] = sc.sign(j, 0) * ctx_.xt[i][t];
+    if (p_.output_bias) f[m * dz] = 1;
+    np.residual_rows.push_back(std::move(f));
+    np.labels.push_back(p_.y[i][0]);
+  }
+  for (size_t s = 0; s < path_.size(); ++s) {
+    const uint32_t i = order_[s];
+    for (uint32_t j = 0; j < m; ++j) {
+      std::vector<mpq_class> g(np.num_vars, mpq_class(0));
+      const int sigma = path_[s][j] == '1' ? 1 : -1;
+      for (uint32_t t = 0; t < dz; ++t) g[j * dz + t] = sigma * ctx_.xt[i][t];
+      np.sign_rows.push_back(std::move(g));
+    }
+  }
+  return np;
+}
+
+ExactFit ErmSearch::fit_from_point(const SignCase& sc, const std::vector<mpq_class>& point) const {
+  ExactFit fit;
+  const uint32_t m = ctx_.m, d = p_.input_dim, dz = ctx_.dz;
+  for (uint32_t j = 0; j < m; ++j) {
+    fit.a.push_back({mpq_class(sc.sign(j, 0))});
+    fit.w.emplace_back(point.begin() + j * dz, point.begin() + j * dz + d);
+    fit.b.push_back(p_.hidden_bias ? point[j * dz + d] : mpq_class(0));
+  }
+  if (p_.output_bias) fit.c.push_back(point[m * dz]);
+  return fit;
+}
+
+// As the zero-error search (proto: Lemma 2): the activation vectors allowed
+// by the symmetry rule, the one `point` predicts first, then by distance.
+std::vector<std::string> ErmSearch::children(const SignCase& sc, size_t depth,
+                                             const std::vector<mpq_class>& point) const {
+  const uint32_t m = ctx_.m, dz = ctx_.dz;
+  const uint32_t i = order_[depth];
+  std::string predicted(m, '0');
+  if (ctx_.zero_input(i)) return {predicted};
+  for (uint32_t j = 0; j < m && !point.empty(); ++j) {
+    mpq_class v = 0;
+    for (uint32_t t = 0; t < dz; ++t) v += point[j * dz + t] * ctx_.xt[i][t];
+    if (sgn(v) > 0) predicted[j] = '1';
+  }
+  std::vector<bool> tied(m, false);
+  for (uint32_t j = 0; j + 1 < m; ++j) {
+    if (!sc.same_type(j, j + 1)) continue;
+    bool same = true;
+    for (const auto& act : path_) same = same && act[j] == act[j + 1];
+    tied[j] = same;
+  }
+  std::vector<std::string> out;
+  for (uint32_t mask = 0; mask < (1u << m); ++mask) {
+    std::string act(m, '0');
+    for (uint32_t j = 0; j < m; ++j)
+      if (mask & (1u << j)) act[j] = '1';
+    bool ok = true;
+    for (uint32_t j = 0; j + 1 < m && ok; ++j)
+      if (tied[j] && act[j] == '0' && act[j + 1] == '1') ok = false;
+    if (ok) out.push_back(act);
+  }
+  auto distance = [&](const std::string& a) {
+    int dist = 0;
+    for (uint32_t j = 0; j < m; ++j) dist += a[j] != predicted[j];
+    return dist;
+  };
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const std::string& a, const std::string& b) { return distance(a) < distance(b); });
+  return out;
+}
+
+// Visits the node of path_ and (when it branches) its subtree, appending to
+// `nodes` in preorder.
+ErmSearch::Step ErmSearch::node(const SignCase& sc, std::vector<ProofNodeData>* nodes,
+                                const std::vector<mpq_class>& parent_point) {
+  if (stop()) return Step::kStop;
+  ++stats_->nodes;
+  const size_t depth = path_.size();
+  stats_->max_depth = std::max<uint32_t>(stats_->max_depth, static_cast<uint32_t>(depth));
+  ProofNodeData nd;
+  nd.depth = static_cast<uint32_t>(depth);
+  if (depth > 0) nd.activation = path_.back();
+  nd.kind = ProofNodeKind::kBranch;
+  std::vector<mpq_class> point = parent_point;
+  if (depth > 0) {
+    for (uint32_t j = 0; j < ctx_.m; ++j) {
+      const auto& farkas = realizability(j);
+      if (!farkas.empty()) {
+        nd.kind = ProofNodeKind::kUnrealizable;
+        nd.neuron = j;
+        nd.farkas = sparse_farkas(farkas);
+        nodes->push_back(std::move(nd));
+        return Step::kGo;
+      }
+    }
+    NodeSolution sol = solve_node_program(program(sc));
+    ++stats_->lps_solved;
+    if (!sol.ok) {
+      reason_ = "internal: " + sol.error;
+      return Step::kStop;
+    }
+    const bool prune = mode_ == Mode::kBudget ? sol.bound > threshold_ : sol.bound >= threshold_;
+    const bool complete = depth == p_.num_samples();
+    if (!prune && complete) {
+      ExactFit fit = fit_from_point(sc, sol.point);
+      const mpq_class err = training_error(p_, loss_, fit);
+      if (mode_ == Mode::kBudget) {
+        if (err <= threshold_) {
+          fit_ = std::move(fit);
+          threshold_ = err;  // the fit's error
+          return Step::kFit;
+        }
+        reason_ = "internal: a complete pattern's optimum " + rational_to_string(err) +
+                  " exceeds gamma but its dual bound does not";
+        return Step::kStop;
+      }
+      if (err < threshold_) {
+        threshold_ = err;
+        fit_ = std::move(fit);
+      }
+      if (sol.bound < threshold_) {
+        reason_ = "internal: a complete pattern's dual bound is below its optimum";
+        return Step::kStop;
+      }
+    }
+    if (prune || complete) {
+      nd.kind = ProofNodeKind::kErmBound;
+      const uint32_t rows = ctx_.m + 1;
+      for (size_t s = 0; s < depth; ++s) {
+        if (sgn(sol.lambda[s]) != 0)
+          nd.farkas.push_back({static_cast<uint32_t>(rows * s), rational_to_string(sol.lambda[s])});
+        for (uint32_t j = 0; j < ctx_.m; ++j)
+          if (sgn(sol.mu[s * ctx_.m + j]) != 0)
+            nd.farkas.push_back({static_cast<uint32_t>(rows * s + 1 + j),
+                                 rational_to_string(sol.mu[s * ctx_.m + j])});
+      }
+      nd.bound = rational_to_string(sol.bound);
+      nodes->push_back(std::move(nd));
+      return Step::kGo;
+    }
+    point = std::move(sol.point);
+  }
+  nodes->push_back(std::move(nd));
+  for (const std::string& kid : children(sc, depth, point)) {
+    path_.push_back(kid);
+    const Step st = node(sc, nodes, point);
+    path_.pop_back();
+    if (st != Step::kGo) return st;
+  }
+  return Step::kGo;
+}
+
+ErmResult ErmSearch::run() {
+  ErmResult result;
+  if (p_.output_dim != 1) {
+    result.reason = "training error for several outputs not yet supported (output_dim 1 only)";
+    return result;
+  }
+  if (loss_ == Loss::kUnspecified) loss_ = Loss::kLinf;
+  order_ = choose_sample_order(p_);
+  if (mode_ == Mode::kMinimize) {
+    // Incumbent: the best constant network (every neuron zero).
+    ExactFit fit;
+    const uint32_t m = p_.hidden_width;
+    fit.a.assign(m, {mpq_class(1)});
+    fit.w.assign(m, std::vector<mpq_class>(p_.input_dim, mpq_class(0)));
+    fit.b.assign(m, mpq_class(0));
+    if (p_.output_bias) {
+      std::vector<mpq_class> y;
+      for (const auto& v : p_.y) y.push_back(v[0]);
+      std::sort(y.begin(), y.end());
+      mpq_class c = 0;
+      if (loss_ == Loss::kLinf) c = (y.front() + y.back()) / 2;
+      else if (loss_ == Loss::kL1) c = y[y.size() / 2];
+      else {
+        for (const auto& v : y) c += v;
+        c /= static_cast<long>(y.size());
+      }
+      fit.c.push_back(c);
+    }
+    threshold_ = training_error(p_, loss_, fit);
+    fit_ = std::move(fit);
+  }
+  for (const SignCase& sc : enumerate_sign_cases(p_.hidden_width, 1)) {
+    SignCaseData data;
+    data.output_signs = sc.strings();
+    data.sample_order = order_;
+    path_.clear();
+    const Step st = node(sc, &data.nodes, {});
+    if (st == Step::kFit) {
+      result.status = ErmResult::Status::kFeasible;
+      result.error = threshold_;
+      result.fit = std::move(fit_);
+      return result;
+    }
+    if (st == Step::kStop) {
+      result.reason = reason_;
+      if (mode_ == Mode::kMinimize) {  // the best network found so far
+        result.error = threshold_;
+        result.fit = std::move(fit_);
+      }
+      return result;
+    }
+    result.proof.cases.push_back(std::move(data));
+  }
+  if (mode_ == Mode::kBudget) {
+    result.status = ErmResult::Status::kInfeasible;
+    return result;
+  }
+  // Leaves pruned early carry bounds >= the incumbent of their time, which
+  // only decreased since: every leaf proves loss >= the final incumbent.
+  for (const auto& c : result.proof.cases)
+    for (const auto& nd : c.nodes)
+      if (nd.kind == ProofNodeKind::kErmBound && mpq_class(nd.bound) < threshold_) {
+        result.reason = "internal: a leaf's bound is below the optimum";
+        return result;
+      }
+  result.status = ErmResult::Status::kOptimal;
+  result.error = threshold_;
+  result.fit = std::move(fit_);
+  return result;
+}
+
+}  // namespace
+
+ErmResult minimize_training_error(const Problem& problem, Loss loss, const SearchControl& control,
+                                  SolveStats* stats) {
+  return ErmSearch(problem, loss, Mode::kMinimize, 0, control, stats).run();
+}
+
+AnswerData solve_with_error_budget(const Problem& p, const SolveSettings& settings) {
+  AnswerData answer;
+  ErmResult r = decide_error_budget(p, p.loss, p.max_error, settings.control, &answer.stats);
+  const SolveStats stats = answer.stats;
+  if (r.status == ErmResult::Status::kFeasible) {
+    answer = answer_from_fit(p, std::move(*r.fit));
+    answer.stats = stats;
+  } else if (r.status == ErmResult::Status::kInfeasible) {
+    answer.verdict = Verdict::kInfeasible;
+    answer.certificate.kind = CertificateData::Kind::kErmTree;
+    answer.certificate.case_tree = std::move(r.proof);
+    answer.certificate.erm_loss = p.loss == Loss::kUnspecified ? Loss::kLinf : p.loss;
+    answer.certificate.erm_threshold = rational_to_string(p.max_error);
+    answer.certificate.erm_strict = true;
+  } else {
+    answer.verdict = Verdict::kUnknown;
+    answer.reason = r.reason;
+  }
+  return answer;
+}
+
+MinimizeAnswerData solve_minimize(const Problem& p, Loss loss, const SolveSettings& settings) {
+  const auto start = std::chrono::steady_clock::now();
+  MinimizeAnswerData answer;
+  answer.loss = loss == Loss::kUnspecified ? Loss::kLinf : loss;
+  ErmResult r = minimize_training_error(p, answer.loss, settings.control, &answer.stats);
+  if (r.fit) answer.network = answer_from_fit(p, std::move(*r.fit)).network;
+  if (r.status == ErmResult::Status::kOptimal) {
+    answer.status = MinimizeAnswerData::Status::kOptimal;
+    answer.optimal_error = rational_to_string(r.error);
+    answer.best_error = answer.optimal_error;
+    answer.proof = std::move(r.proof);
+  } else {
+    answer.status = MinimizeAnswerData::Status::kUnknown;
+    answer.reason = r.reason;
+    if (!answer.network.neurons.empty()) answer.best_error = rational_to_string(r.error);
+  }
+  answer.stats.solve_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return answer;
+}
+
+ErmResult decide_error_budget(const Problem& problem, Loss loss, const mpq_class& gamma,
+                              const SearchControl& control, SolveStats* stats) {
+  return ErmSearch(problem, loss, Mode::kBudget, gamma, control, stats).run();
+}
+
+}  // namespace relufit
