@@ -125,14 +125,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   relufit::AccessOptions access;
-  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  // Every call's token is checked by the credentials, before any handler
+  // (server/auth.h).
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  std::shared_ptr<const relufit::AccessCheck> access_check;
   try {
     if (!token_file.empty()) access = relufit::parse_token_file(read_text(token_file), token_file);
-    if (!tls_cert.empty()) {
-      grpc::SslServerCredentialsOptions ssl;
-      ssl.pem_key_cert_pairs.push_back({read_text(tls_key), read_text(tls_cert)});
-      credentials = grpc::SslServerCredentials(ssl);
-    }
+    relufit::TlsKeyCert tls;
+    if (!tls_cert.empty()) tls = {read_text(tls_key), read_text(tls_cert)};
+    access_check = std::make_shared<const relufit::AccessCheck>(access);
+    credentials = relufit::authenticating_credentials(access_check, tls_cert.empty() ? nullptr : &tls);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return 2;
@@ -142,7 +144,7 @@ int main(int argc, char** argv) {
   if (!loopback && (access.tokens.empty() || tls_cert.empty()))
     spdlog::warn("listening on {} without {}: anyone who reaches the port can use the service",
                  listen, access.tokens.empty() ? "an access token" : "TLS");
-  relufit::ReluFitServiceImpl service(options, jobs, access);
+  relufit::ReluFitServiceImpl service(options, jobs, access_check);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

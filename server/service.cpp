@@ -1,8 +1,5 @@
 #include "server/service.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -56,15 +53,6 @@ grpc::Status guarded(F&& body) {
   } catch (const std::exception& e) {
     return {grpc::StatusCode::INTERNAL, std::string("internal error: ") + e.what()};
   }
-}
-
-// SHA-256 of a secret (32 bytes): fixed-length values to compare.
-std::string digest_of(const std::string& secret) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(secret.data(), secret.size(), out, &len, EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("SHA-256 unavailable");
-  return std::string(reinterpret_cast<const char*>(out), len);
 }
 
 // The call's gRPC deadline on the steady clock, less a margin so that the
@@ -122,41 +110,9 @@ std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> make_wire
   return std::make_unique<WireErrorInterceptorFactory>();
 }
 
-AccessOptions parse_token_file(const std::string& text, const std::string& path) {
-  AccessOptions access;
-  std::istringstream lines(text);
-  size_t number = 0;
-  std::set<std::string> seen;
-  for (std::string line; std::getline(lines, line);) {
-    ++number;
-    std::istringstream fields(line);
-    std::vector<std::string> f;
-    for (std::string w; fields >> w;) f.push_back(w);
-    if (f.empty() || f[0][0] == '#') continue;
-    const std::string where = path + ":" + std::to_string(number) + ": ";
-    AccessToken t;
-    if (f.size() == 1) {
-      t.token = f[0];
-      t.principal = "token-" + std::to_string(number);
-    } else if (f.size() == 2 || (f.size() == 3 && f[2] == "operator")) {
-      t.principal = f[0];
-      t.token = f[1];
-      t.operator_role = f.size() == 3;
-    } else {
-      throw std::runtime_error(where + "expected TOKEN, PRINCIPAL TOKEN or PRINCIPAL TOKEN operator");
-    }
-    if (!seen.insert(t.token).second) throw std::runtime_error(where + "the same token appears twice");
-    access.tokens.push_back(std::move(t));
-  }
-  if (access.tokens.empty()) throw std::runtime_error(path + " holds no token");
-  return access;
-}
-
 ReluFitServiceImpl::ReluFitServiceImpl(const ServiceOptions& options, JobManager& jobs,
-                                       AccessOptions access)
-    : options_(options), jobs_(jobs), access_(std::move(access)) {
-  for (const auto& t : access_.tokens) token_digests_.push_back(digest_of(t.token));
-}
+                                       std::shared_ptr<const AccessCheck> access)
+    : options_(options), jobs_(jobs), access_(std::move(access)) {}
 
 class ReluFitServiceImpl::Admission {
  public:
@@ -188,30 +144,10 @@ grpc::Status ReluFitServiceImpl::admit(size_t message_bytes, std::shared_ptr<Adm
 }
 
 grpc::Status ReluFitServiceImpl::authorize(const grpc::ServerContext* context, Viewer* viewer) const {
-  if (viewer) *viewer = Viewer{};  // no tokens: everyone sees every job
-  if (access_.tokens.empty()) return grpc::Status::OK;
-  const auto& md = context->client_metadata();
-  auto it = md.find("authorization");
-  if (it == md.end())
-    return {grpc::StatusCode::UNAUTHENTICATED, "missing access token (authorization: Bearer ...)"};
-  const std::string value(it->second.data(), it->second.size());
-  const std::string prefix = "Bearer ";
-  if (value.compare(0, prefix.size(), prefix) == 0) {
-    const std::string token = value.substr(prefix.size());
-    bool ok = false;
-    const std::string presented = digest_of(token);
-    size_t match = 0;
-    for (size_t i = 0; i < token_digests_.size(); ++i) {  // every digest, no early exit
-      const bool same = CRYPTO_memcmp(presented.data(), token_digests_[i].data(), token_digests_[i].size()) == 0;
-      ok = same | ok;
-      match = same ? i : match;
-    }
-    if (ok) {
-      if (viewer) *viewer = Viewer{access_.tokens[match].principal, access_.tokens[match].operator_role};
-      return grpc::Status::OK;
-    }
-  }
-  return {grpc::StatusCode::UNAUTHENTICATED, "invalid access token"};
+  Viewer caller;
+  grpc::Status st = caller_of(*access_, context, &caller);
+  if (viewer) *viewer = caller;
+  return st;
 }
 
 grpc::Status ReluFitServiceImpl::Solve(grpc::ServerContext* context,

@@ -11,35 +11,19 @@
 #include <vector>
 
 #include "relufit/v1/relufit.grpc.pb.h"
+#include "server/auth.h"
 #include "server/job_manager.h"
 #include "server/pipeline.h"
 
 namespace relufit {
 
-// One accepted access token and whom it names.
-struct AccessToken {
-  std::string token;
-  std::string principal;     // owner of the jobs submitted with it
-  bool operator_role = false;  // sees and cancels every principal's jobs
-};
-
-// Who may call: when `tokens` is not empty every call must carry
-// "authorization: Bearer <one of the tokens>" (health and reflection stay
-// open so probes work), and job calls see only the caller's principal's
-// jobs (operators: all). Without tokens every caller sees every job.
-struct AccessOptions {
-  std::vector<AccessToken> tokens;
-};
-
-// Reads a token file: one token per line, "#" comments and blank lines
-// skipped. A line "PRINCIPAL TOKEN" names the token's principal, "PRINCIPAL
-// TOKEN operator" makes it an operator; a line with the token alone is its
-// own principal "token-LINE". Throws std::runtime_error naming the line.
-AccessOptions parse_token_file(const std::string& text, const std::string& path);
-
 class ReluFitServiceImpl final : public v1::ReluFitService::Service {
  public:
-  ReluFitServiceImpl(const ServiceOptions& options, JobManager& jobs, AccessOptions access = {});
+  // Who may call is decided before any handler runs, by the credentials
+  // made from the same AccessCheck (server/auth.h); handlers learn the
+  // caller from authorize().
+  ReluFitServiceImpl(const ServiceOptions& options, JobManager& jobs,
+                     std::shared_ptr<const AccessCheck> access);
 
   grpc::Status Solve(grpc::ServerContext* context, const v1::SolveRequest* request,
                      v1::SolveResponse* response) override;
@@ -59,7 +43,8 @@ class ReluFitServiceImpl final : public v1::ReluFitService::Service {
                         v1::ListJobsResponse* response) override;
 
  private:
-  // OK and the caller's Viewer, or UNAUTHENTICATED.
+  // OK and the caller's Viewer (caller_of, server/auth.h), or
+  // UNAUTHENTICATED.
   grpc::Status authorize(const grpc::ServerContext* context, Viewer* viewer = nullptr) const;
   // Admission by bytes: reserves kInflightFactor x `message_bytes` of the
   // in-flight budget for the call (released by the returned guard), or
@@ -70,11 +55,7 @@ class ReluFitServiceImpl final : public v1::ReluFitService::Service {
 
   const ServiceOptions& options_;
   JobManager& jobs_;
-  AccessOptions access_;
-  // SHA-256 of each accepted token: a presented token is hashed and
-  // compared with every digest in constant time, so neither the
-  // comparison's time nor its length leaks which bytes or how many matched.
-  std::vector<std::string> token_digests_;
+  std::shared_ptr<const AccessCheck> access_;
 };
 
 // A server interceptor that turns gRPC's answer to request bytes that do not
