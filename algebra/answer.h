@@ -58,7 +58,27 @@ enum class ProofNodeKind {
   kLpInfeasible = 2,
   kUnrealizable = 3,
   kPinnedDirection = 4,
+  kProducts = 5,  // a degree-2 product (Positivstellensatz) certificate over the node rows
   kErmBound = 10,  // an ErmTree leaf: the loss over the decided samples is at least `bound`
+};
+
+// One term of a KIND_PRODUCTS leaf (proto ProductTerm): a polynomial in the
+// node LP's variables, named by kind and up to four indices, times an exact
+// coefficient.
+enum class ProductKind {
+  kUnspecified = 0,
+  kRow = 1,         // Q_a (node row a as "form - rhs")
+  kRowProduct = 2,  // Q_a Q_b, a <= b inequality rows
+  kRowTimesVariable = 3,  // Q_a v_b, a an equality row
+  kMinor = 4,       // V_a[c] V_b[d] - V_a[d] V_b[c] (vector blocks a < b of one neuron, c < d)
+  kSquare = 5,      // v_a^2
+  kAligned = 6,     // tau_b (u_b)[c] (z_j)[c], block a = b of neuron j
+};
+
+struct ProductTermData {
+  ProductKind kind = ProductKind::kUnspecified;
+  uint32_t a = 0, b = 0, c = 0, d = 0;
+  std::string coefficient;
 };
 
 struct ProofNodeData {
@@ -68,6 +88,7 @@ struct ProofNodeData {
   uint32_t neuron = 0;
   std::vector<FarkasEntryData> farkas;
   std::vector<FarkasEntryData> kappa;  // for kPinnedDirection: (path position, coefficient)
+  std::vector<ProductTermData> products;  // for kProducts
   std::string bound;                   // for kErmBound: the bound the vector proves (exact)
 };
 

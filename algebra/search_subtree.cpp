@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "algebra/lp.h"
+#include "algebra/products.h"
 
 namespace relufit {
 
@@ -135,6 +136,14 @@ NodeOutcome SubtreeSearch::visit(ColumnMemo* memo, SearchCounters* counters) {
     if (auto fit = algebraic_weights(ctx_, view, &step, counters)) {
       fit_ = std::move(fit);
       return NodeOutcome::kFit;
+    }
+    // The coupling of the outputs, which the node LP forgets, may still
+    // refute the pattern.
+    if (auto terms = refute_by_products(ctx_, sc, rows_, ProductFamilies{})) {
+      node.kind = ProofNodeKind::kProducts;
+      node.products = std::move(*terms);
+      proof_.push_back(std::move(item));
+      return NodeOutcome::kProducts;
     }
     // The relaxation holds but no fit was found: no proof for this pattern,
     // so the verdict can at best be UNKNOWN.

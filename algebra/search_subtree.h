@@ -51,6 +51,7 @@ enum class NodeOutcome {
   kUnrealizable,  // a neuron's column is no half-space dichotomy (leaf)
   kLpInfeasible,  // the node LP is infeasible (leaf)
   kPinned,        // a complete pattern refuted by a pinned direction (leaf)
+  kProducts,      // refuted by a degree-2 product certificate (leaf)
   kBranched,      // children to search
   kFit,           // exact weights fit every sample
   kUndecided,     // a complete pattern neither fitted nor refuted

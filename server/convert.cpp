@@ -50,6 +50,15 @@ void proof_node_to_proto(const ProofNodeData& nd, v1::ProofNode* n) {
     ke->set_row(e.row);
     ke->set_value(e.value);
   }
+  for (const auto& t : nd.products) {
+    auto* pt = n->add_products();
+    pt->set_kind(static_cast<v1::ProductTerm::Kind>(t.kind));
+    pt->set_a(t.a);
+    pt->set_b(t.b);
+    pt->set_c(t.c);
+    pt->set_d(t.d);
+    pt->set_coefficient(t.coefficient);
+  }
 }
 
 ProofNodeData proof_node_from_proto(const v1::ProofNode& n) {
@@ -60,6 +69,8 @@ ProofNodeData proof_node_from_proto(const v1::ProofNode& n) {
   nd.neuron = n.neuron();
   for (const auto& e : n.farkas()) nd.farkas.push_back({e.row(), e.value()});
   for (const auto& e : n.kappa()) nd.kappa.push_back({e.row(), e.value()});
+  for (const auto& t : n.products())
+    nd.products.push_back({static_cast<ProductKind>(t.kind()), t.a(), t.b(), t.c(), t.d(), t.coefficient()});
   return nd;
 }
 
