@@ -9,6 +9,17 @@
 namespace relufit {
 namespace {
 
+thread_local const LpStop* current_stop = nullptr;
+
+// Throws LpStopped when the thread's LpStop says so; `pivot` counts pivots.
+void poll_stop(size_t pivot) {
+  const LpStop* s = current_stop;
+  if (!s) return;
+  if (s->abort && s->abort->load(std::memory_order_relaxed)) throw LpStopped("stopped");
+  if (std::chrono::steady_clock::now() >= s->deadline) throw LpStopped("time limit");
+  if ((pivot & 15) == 0 && s->cancelled && s->cancelled()) throw LpStopped("cancelled");
+}
+
 // Structural column of the Farkas system: LP row `row` with sign `sign`
 // (equality rows get both signs, since their multiplier is free).
 struct Column {
@@ -34,7 +45,8 @@ struct Arith<mpq_class> {
 // Phase 1 simplex (Bland's rule) on {sum_c col_c nu_c = e_N, nu >= 0}.
 // Returns the final basis (column indices, artificials numbered from
 // columns.size()) and whether the optimum is zero, or nullopt past the
-// iteration cap.
+// iteration cap. With `polled`, the thread's LpStop is polled at every pivot
+// (it throws LpStopped).
 template <class T>
 struct Phase1Outcome {
   std::vector<size_t> basis;
@@ -46,7 +58,7 @@ struct Phase1Outcome {
 template <class T>
 std::optional<Phase1Outcome<T>> run_phase1(const std::vector<LpRow>& rows, size_t num_vars,
                                            const std::vector<Column>& columns,
-                                           size_t max_iterations) {
+                                           size_t max_iterations, bool polled = false) {
   using A = Arith<T>;
   const size_t m = num_vars + 1;  // constraint rows of the Farkas system
   const size_t c = columns.size();
@@ -73,6 +85,7 @@ std::optional<Phase1Outcome<T>> run_phase1(const std::vector<LpRow>& rows, size_
 
   for (size_t iter = 0;; ++iter) {
     if (iter > max_iterations) return std::nullopt;
+    if (polled) poll_stop(iter);
     size_t enter = width;
     for (size_t j = 0; j + 1 < width; ++j)
       if (A::negative(obj[j])) {
@@ -267,6 +280,9 @@ std::optional<LpResult> rounded_answer(const std::vector<LpRow>& rows, size_t nu
 
 }  // namespace
 
+LpStopScope::LpStopScope(const LpStop* stop) : previous_(current_stop) { current_stop = stop; }
+LpStopScope::~LpStopScope() { current_stop = previous_; }
+
 bool point_satisfies(const std::vector<LpRow>& rows, const std::vector<mpq_class>& point) {
   return point_satisfies(rows.begin(), rows.end(), point);
 }
@@ -323,8 +339,13 @@ LpResult solve_lp_feasibility(const std::vector<LpRow>& rows, size_t num_vars,
     }
   }
   if (counters) ++counters->exact_fallback;
-  // Bland's rule terminates in exact arithmetic, so there is no cap here.
-  auto out = run_phase1<mpq_class>(rows, num_vars, columns, SIZE_MAX);
+  // Bland's rule terminates in exact arithmetic, but may take long: the
+  // thread's LpStop is polled at every pivot, and a generous cap stops it.
+  const size_t exact_cap = kExactPivotsPerColumn * (columns.size() + num_vars + 1);
+  auto out = run_phase1<mpq_class>(rows, num_vars, columns, exact_cap, true);
+  if (!out)
+    throw LpStopped("exact simplex pivot cap (" + std::to_string(exact_cap) + " pivots on " +
+                    std::to_string(rows.size()) + " rows)");
   LpResult result;
   if (out->optimum_zero) {
     result.feasible = false;

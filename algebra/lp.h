@@ -13,11 +13,21 @@
 // basis; the exact answer is then rebuilt from that basis and verified; if
 // that fails an exact run with Bland's rule decides. Every returned point and
 // Farkas vector has been verified exactly before it is returned.
+//
+// A third outcome: when the exact simplex is stopped (an LpStop installed on
+// the calling thread says so, or it passes its pivot cap) it throws
+// LpStopped. Nothing is returned then, so a stopped LP can never be read as
+// infeasible (a wrong INFEASIBLE or a wrong cut in the search).
 #pragma once
 
 #include <gmpxx.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace relufit {
@@ -42,6 +52,36 @@ struct LpCounters {
   uint64_t guided = 0;          // decided from the double-precision basis
   uint64_t exact_fallback = 0;  // needed the exact simplex
 };
+
+// When the exact simplex of the LPs solved on one thread must stop. Polled
+// at every pivot (the callback every 16 pivots).
+struct LpStop {
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  const std::atomic<bool>* abort = nullptr;  // true: stop (the solve ended elsewhere)
+  std::function<bool()> cancelled;           // may be empty; called on this thread only
+};
+
+// Thrown by solve_lp_feasibility instead of an answer. reason: "time
+// limit", "cancelled", "stopped" (abort flag) or the pivot cap.
+class LpStopped : public std::runtime_error {
+ public:
+  explicit LpStopped(const std::string& reason) : std::runtime_error(reason) {}
+};
+
+// Installs `stop` for the LPs this thread solves while the scope lives
+// (scopes nest; the innermost applies). Without one only the pivot cap
+// (kExactPivotsPerColumn pivots per column of the Farkas system) applies.
+class LpStopScope {
+ public:
+  explicit LpStopScope(const LpStop* stop);
+  ~LpStopScope();
+  LpStopScope(const LpStopScope&) = delete;
+  LpStopScope& operator=(const LpStopScope&) = delete;
+
+ private:
+  const LpStop* previous_;
+};
+constexpr size_t kExactPivotsPerColumn = 200;
 
 LpResult solve_lp_feasibility(const std::vector<LpRow>& rows, size_t num_vars,
                               LpCounters* counters = nullptr);

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "algebra/float_guide.h"
+#include "algebra/lp.h"
 #include "algebra/primal.h"
 #include "algebra/search_subtree.h"
 #include "algebra/task_pool.h"
@@ -416,9 +417,21 @@ class Scheduler {
   // An exception in any thread (out of memory, say) stops the whole solve
   // with UNKNOWN naming it: it must neither kill a pool thread (and with it
   // the process) nor unwind the caller while helpers still run.
+  // The exact LPs of this thread stop with the solve (lp.h): at the
+  // deadline, when the solve ends elsewhere, on cancellation (main thread);
+  // a stopped LP ends the solve UNKNOWN with the reason, never a cut.
   void guarded_worker(bool main) {
+    LpStop lp_stop;
+    lp_stop.deadline = control_.deadline;
+    lp_stop.abort = &done_;
+    if (main) lp_stop.cancelled = control_.cancelled;
+    LpStopScope lp_scope(&lp_stop);
     try {
       worker(main);
+    } catch (const LpStopped& e) {
+      stop(std::string(e.what()) == "time limit" || std::string(e.what()) == "cancelled"
+               ? e.what()
+               : std::string("exact LP stopped: ") + e.what());
     } catch (const std::exception& e) {
       stop(std::string("internal error in the search: ") + e.what());
     } catch (...) {

@@ -95,3 +95,65 @@ TEST(Lp, RandomSystemsAreDecidedWithVerifiedAnswers) {
 
 }  // namespace
 }  // namespace relufit
+
+namespace relufit {
+namespace {
+
+// x >= 1 + 10^-30, -x >= -1: infeasible, but in double precision the rows
+// read x >= 1, x <= 1, so the double-precision answer fails its exact check
+// and the exact simplex decides.
+std::vector<LpRow> misleading_rows() {
+  mpq_class tiny(1);
+  for (int i = 0; i < 30; ++i) tiny /= 10;
+  return {row({1, 0}, RowSense::kGreaterEqual, 1 + tiny), row({-1, 0}, RowSense::kGreaterEqual, -1),
+          row({0, 1}, RowSense::kGreaterEqual, 0)};
+}
+
+TEST(LpStop, TheExactSimplexStopsWithoutAnAnswer) {
+  const auto rows = misleading_rows();
+  LpCounters counters;
+  LpResult r = solve_lp_feasibility(rows, 2, &counters);
+  ASSERT_EQ(counters.exact_fallback, 1u) << "the instance no longer reaches the exact simplex";
+  ASSERT_FALSE(r.feasible);
+  EXPECT_TRUE(farkas_proves_infeasible(rows, 2, r.farkas));
+
+  // The third outcome: no answer at all (never an unproved infeasible).
+  LpStop past;
+  past.deadline = std::chrono::steady_clock::now();
+  {
+    LpStopScope scope(&past);
+    try {
+      solve_lp_feasibility(rows, 2);
+      ADD_FAILURE() << "a past deadline did not stop the exact simplex";
+    } catch (const LpStopped& e) {
+      EXPECT_STREQ(e.what(), "time limit");
+    }
+  }
+  std::atomic<bool> abort{true};
+  LpStop aborted;
+  aborted.abort = &abort;
+  {
+    LpStopScope scope(&aborted);
+    EXPECT_THROW(solve_lp_feasibility(rows, 2), LpStopped);
+  }
+  LpStop cancelled;
+  cancelled.cancelled = [] { return true; };
+  {
+    LpStopScope scope(&cancelled);
+    EXPECT_THROW(solve_lp_feasibility(rows, 2), LpStopped);
+  }
+  // The scope ends with its block: the same LP is decided again.
+  r = solve_lp_feasibility(rows, 2);
+  EXPECT_FALSE(r.feasible);
+  EXPECT_TRUE(farkas_proves_infeasible(rows, 2, r.farkas));
+  // A stop that does not fire changes nothing.
+  LpStop later;
+  later.deadline = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  LpStopScope scope(&later);
+  r = solve_lp_feasibility(rows, 2);
+  EXPECT_FALSE(r.feasible);
+  EXPECT_TRUE(farkas_proves_infeasible(rows, 2, r.farkas));
+}
+
+}  // namespace
+}  // namespace relufit
