@@ -3,10 +3,12 @@
 #include <flint/fmpq.h>
 #include <flint/fmpz.h>
 
+#include "algebra/checker_erm.h"
 #include "algebra/checker_qqbar.h"
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -704,6 +706,12 @@ class TreeChecker {
         ++leaves_;
         *next = idx + 1;
         return std::nullopt;
+      case ProofNodeKind::kProducts:
+        if (auto e = check_products_leaf(nd)) return at + ": " + *e;
+        ++leaves_;
+        ++product_leaves_;
+        *next = idx + 1;
+        return std::nullopt;
       default:
         return at + ": node kind unspecified";
     }
@@ -883,6 +891,160 @@ class TreeChecker {
     return std::nullopt;
   }
 
+  // One node row r (canonical order, proto CaseTree) as the affine form
+  // Q_r = coeffs . v - rhs, rebuilt from the request and the path.
+  void row_form(size_t row, std::vector<Q>* coeffs, Q* rhs) const {
+    const size_t m = data_.m, k = data_.k, R = rows_per_sample_;
+    coeffs->assign(nv_, Q());
+    *rhs = Q();
+    const size_t s = row / R, r = row % R;
+    const size_t i = order_[s];
+    const std::string& act = path_[s];
+    auto put = [&](size_t block, int factor) {
+      for (size_t t = 0; t < dz_; ++t) {
+        (*coeffs)[block * dz_ + t] = data_.xt[i][t];
+        if (factor < 0) (*coeffs)[block * dz_ + t].neg();
+      }
+    };
+    if (r < k) {
+      for (size_t j = 0; j < m; ++j) {
+        if (act[j] != '1') continue;
+        if (r == lead_[j]) put(j, tau(j, r));
+        for (size_t b = 0; b < blocks_.size(); ++b)
+          if (blocks_[b].first == j && blocks_[b].second == r) put(m + b, 1);
+      }
+      if (data_.ob) (*coeffs)[c0_ + r] = Q(1);
+      *rhs = data_.y[i][r];
+    } else if (r < k + m) {
+      put(r - k, act[r - k] == '1' ? 1 : -1);
+    } else {
+      const auto [j, o] = blocks_[r - k - m];
+      put(m + (r - k - m), (act[j] == '1') == (tau(j, o) > 0) ? 1 : -1);
+    }
+  }
+
+  bool is_equality_row(size_t row) const { return row % rows_per_sample_ < data_.k; }
+
+  // KIND_PRODUCTS: sum of coefficient * term, multiplied out, must be a
+  // negative constant (proto: "Product certificates" on CaseTree).
+  std::optional<std::string> check_products_leaf(const ProofNodeData& nd) const {
+    const size_t m = data_.m, num_rows = rows_per_sample_ * path_.size();
+    if (nd.products.empty()) return std::string("no product terms");
+    if (blocks_.empty()) return std::string("product certificate in a sign case without u blocks");
+    std::vector<Q> linear(nv_);
+    std::map<std::pair<size_t, size_t>, Q> quad;
+    Q constant;
+    auto neuron_of = [&](size_t block) { return block < m ? block : blocks_[block - m].first; };
+    auto add_quad = [&](size_t s, size_t t, const Q& v) {
+      if (s > t) std::swap(s, t);
+      quad[{s, t}].add(v);
+    };
+    std::vector<Q> fa, fb;
+    Q ra, rb, tmp;
+    for (size_t idx = 0; idx < nd.products.size(); ++idx) {
+      const ProductTermData& term = nd.products[idx];
+      const std::string at = "product term " + std::to_string(idx) + ": ";
+      if (data_.budget->stop()) return std::string("stopped");
+      if (auto e = precheck_number(term.coefficient, data_.budget->limits())) return at + "coefficient: " + *e;
+      auto coef = data_.number(term.coefficient);
+      if (!coef || coef->sign() == 0) return at + "coefficient "" + shown(term.coefficient) + "" is not a nonzero exact number";
+      const bool nonneg_needed = term.kind == ProductKind::kRowProduct || term.kind == ProductKind::kSquare ||
+                                 term.kind == ProductKind::kAligned ||
+                                 (term.kind == ProductKind::kRow && term.a < num_rows && !is_equality_row(term.a));
+      if (nonneg_needed && coef->sign() < 0) return at + "negative coefficient on a term that is only >= 0";
+      switch (term.kind) {
+        case ProductKind::kRow: {
+          if (term.a >= num_rows) return at + "row out of range";
+          row_form(term.a, &fa, &ra);
+          for (size_t v = 0; v < nv_; ++v) linear[v].add_mul(*coef, fa[v]);
+          tmp = ra;
+          tmp.neg();
+          constant.add_mul(*coef, tmp);
+          break;
+        }
+        case ProductKind::kRowProduct: {
+          if (term.a > term.b || term.b >= num_rows) return at + "rows out of range or not ordered";
+          if (is_equality_row(term.a) || is_equality_row(term.b)) return at + "product of an equality row";
+          row_form(term.a, &fa, &ra);
+          row_form(term.b, &fb, &rb);
+          for (size_t s = 0; s < nv_; ++s) {
+            if (fa[s].sign() == 0) continue;
+            for (size_t t = 0; t < nv_; ++t) {
+              if (fb[t].sign() == 0) continue;
+              tmp = fa[s];
+              tmp.mul(fb[t]);
+              tmp.mul(*coef);
+              add_quad(s, t, tmp);
+            }
+          }
+          // (L_a - r_a)(L_b - r_b) = L_a L_b - r_b L_a - r_a L_b + r_a r_b
+          for (size_t v = 0; v < nv_; ++v) {
+            tmp = rb;
+            tmp.mul(fa[v]);
+            tmp.add_mul(ra, fb[v]);
+            tmp.neg();
+            linear[v].add_mul(*coef, tmp);
+          }
+          tmp = ra;
+          tmp.mul(rb);
+          constant.add_mul(*coef, tmp);
+          break;
+        }
+        case ProductKind::kRowTimesVariable: {
+          if (term.a >= num_rows || term.b >= nv_) return at + "row or variable out of range";
+          if (!is_equality_row(term.a)) return at + "row is not an equality row";
+          row_form(term.a, &fa, &ra);
+          for (size_t s = 0; s < nv_; ++s) {
+            if (fa[s].sign() == 0) continue;
+            tmp = fa[s];
+            tmp.mul(*coef);
+            add_quad(s, term.b, tmp);
+          }
+          tmp = ra;
+          tmp.neg();
+          linear[term.b].add_mul(*coef, tmp);
+          break;
+        }
+        case ProductKind::kMinor: {
+          if (term.a >= term.b || term.b >= m + blocks_.size()) return at + "vector blocks out of range or not ordered";
+          if (neuron_of(term.a) != neuron_of(term.b)) return at + "vector blocks of different neurons";
+          if (term.c >= term.d || term.d >= dz_) return at + "coordinates out of range or not ordered";
+          add_quad(term.a * dz_ + term.c, term.b * dz_ + term.d, *coef);
+          tmp = *coef;
+          tmp.neg();
+          add_quad(term.a * dz_ + term.d, term.b * dz_ + term.c, tmp);
+          break;
+        }
+        case ProductKind::kSquare:
+          if (term.a >= nv_) return at + "variable out of range";
+          add_quad(term.a, term.a, *coef);
+          break;
+        case ProductKind::kAligned: {
+          if (term.a >= blocks_.size() || term.b >= dz_) return at + "block or coordinate out of range";
+          const auto [j, o] = blocks_[term.a];
+          tmp = *coef;
+          if (tau(j, o) < 0) tmp.neg();
+          add_quad((m + term.a) * dz_ + term.b, j * dz_ + term.b, tmp);
+          break;
+        }
+        default:
+          return at + "unknown kind " + std::to_string(static_cast<int>(term.kind));
+      }
+    }
+    for (size_t v = 0; v < nv_; ++v) {
+      if (data_.budget->too_big(linear[v])) return data_.budget->too_big_message();
+      if (linear[v].sign() != 0) return "product combination has a nonzero coefficient on variable " + std::to_string(v);
+    }
+    for (const auto& [st, v] : quad) {
+      if (data_.budget->too_big(v)) return data_.budget->too_big_message();
+      if (v.sign() != 0)
+        return "product combination has a nonzero coefficient on the monomial v" + std::to_string(st.first) +
+               " v" + std::to_string(st.second);
+    }
+    if (constant.sign() >= 0) return std::string("product combination is not a negative constant");
+    return std::nullopt;
+  }
+
   const Data& data_;
   const std::vector<uint32_t>& order_;
   const SignCaseData& sc_;
@@ -892,6 +1054,10 @@ class TreeChecker {
   size_t dz_ = 0, rows_per_sample_ = 0, c0_ = 0, nv_ = 0;
   std::vector<std::string> path_;
   uint64_t leaves_ = 0;
+  uint64_t product_leaves_ = 0;
+
+ public:
+  uint64_t product_leaves() const { return product_leaves_; }
 };
 
 // Rank of a sign character in the case order: '+' < '-' < '0'.
@@ -938,7 +1104,7 @@ CheckResult check_case_tree(const Data& data, const CaseTreeData& tree) {
                 (expected ? std::to_string(*expected) : std::string("too many")) + "), it has " +
                 std::to_string(tree.cases.size()));
   std::set<std::vector<std::string>> distinct;
-  uint64_t leaves = 0, nodes = 0;
+  uint64_t leaves = 0, nodes = 0, product_leaves = 0;
   for (const SignCaseData& sc : tree.cases) {
     if (sc.output_signs.size() != data.m) return fail("a sign case does not give every neuron's signs");
     std::string name;
@@ -956,10 +1122,14 @@ CheckResult check_case_tree(const Data& data, const CaseTreeData& tree) {
     TreeChecker checker(data, sc, "(" + name + ")");
     if (auto e = checker.run(&leaves)) return fail(*e);
     nodes += sc.nodes.size();
+    product_leaves += checker.product_leaves();
   }
   return pass("case tree verified: " + std::to_string(tree.cases.size()) + " sign cases, " +
               std::to_string(nodes) + " nodes, " + std::to_string(leaves) +
-              " leaves each with a valid Farkas certificate");
+              " leaves each with a valid Farkas certificate" +
+              (product_leaves ? " (" + std::to_string(product_leaves) +
+                                    " of them degree-2 product certificates, multiplied out)"
+                              : std::string()));
 }
 
 CheckResult check_with_budget(const RequestData& request, const AnswerData& answer, Budget* budget) {
@@ -993,6 +1163,8 @@ CheckResult check_with_budget(const RequestData& request, const AnswerData& answ
 
 CheckResult check_answer(const RequestData& request, const AnswerData& answer,
                          const CheckControl& control) {
+  // Beyond zero error (loss, max_error > 0): checker_erm.cpp.
+  if (request_has_error_budget(request)) return check_error_budget_answer(request, answer, control);
   Budget budget(control);
   CheckResult result = check_with_budget(request, answer, &budget);
   if (budget.stopped()) {
