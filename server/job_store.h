@@ -1,7 +1,10 @@
 // The embedded job store: one SQLite database in WAL mode holding every
 // job's request, state, progress and checked result (with its certificate).
 // Each write is one transaction with synchronous=FULL, so a kill -9 loses
-// nothing that was acknowledged. Every row carries a SHA-256 checksum of all
+// nothing that was acknowledged. After each insert (an acknowledged submit)
+// and each final state the WAL is checkpointed into the database file, so
+// those also survive the loss of the -wal file after a crash; the states in
+// between (running, progress) may then be lost, and the job runs again. Every row carries a SHA-256 checksum of all
 // its fields, verified whenever the row is read: a damaged row is reported
 // (DamagedRow), never returned. Thread-safe (one connection, one mutex).
 #pragma once
@@ -73,6 +76,7 @@ class JobStore {
 
  private:
   void exec(const char* sql) const;
+  void checkpoint();
   void add_missing_checksums();
   std::string path_;
   sqlite3* db_ = nullptr;
