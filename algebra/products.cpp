@@ -1,199 +1,232 @@
 #include "algebra/products.h"
 
-#include <algorithm>
-#include <map>
-#include <unordered_map>
-
 #include <flint/fmpq.h>
 #include <flint/fmpq_mat.h>
 #include <glpk.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "algebra/number.h"
 
 namespace relufit {
 namespace {
 
-// A polynomial of degree <= 2 in the node variables: monomial index -> coefficient
-// (v_t is t; v_s v_t with s <= t is nv + t (t + 1) / 2 + s), plus a constant.
-struct Poly {
-  std::map<uint32_t, mpq_class> terms;
-  mpq_class constant;
+// An affine function of the free variables w of the node's equality rows:
+// lin . w + c.
+template <class T>
+struct Affine {
+  std::vector<T> lin;
+  T c{};
 };
 
-class Builder {
- public:
-  Builder(const SearchContext& ctx, const SignCase& sc, const std::vector<LpRow>& rows)
-      : ctx_(ctx), sc_(sc), rows_(rows), nv_(ctx.num_vars(sc)) {}
+// The node's equality rows solved for their pivot variables (reduced row
+// echelon form, exact): every variable v_i as an affine function of the
+// free variables. Empty when the equality rows are inconsistent.
+struct Substitution {
+  std::vector<size_t> free_vars;           // variable index of each w
+  std::vector<Affine<mpq_class>> of_var;   // v_i in terms of w
+  bool consistent = true;
+};
 
-  uint32_t quad(size_t s, size_t t) const {
-    if (s > t) std::swap(s, t);
-    return static_cast<uint32_t>(nv_ + t * (t + 1) / 2 + s);
+Substitution solve_equalities(const std::vector<LpRow>& rows, size_t nv) {
+  std::vector<std::vector<mpq_class>> a;  // [coeffs | rhs]
+  for (const LpRow& r : rows) {
+    if (r.sense != RowSense::kEqual) continue;
+    std::vector<mpq_class> row(r.coeffs);
+    row.push_back(r.rhs);
+    a.push_back(std::move(row));
   }
-
-  // Q_r as (linear part, constant).
-  Poly row(size_t r) const {
-    Poly p;
-    const LpRow& row = rows_[r];
-    for (size_t t = 0; t < nv_; ++t)
-      if (sgn(row.coeffs[t]) != 0) p.terms[static_cast<uint32_t>(t)] = row.coeffs[t];
-    p.constant = -row.rhs;
-    return p;
-  }
-
-  Poly product(size_t a, size_t b) const {
-    const LpRow& ra = rows_[a];
-    const LpRow& rb = rows_[b];
-    Poly p;
-    for (size_t s = 0; s < nv_; ++s) {
-      if (sgn(ra.coeffs[s]) == 0) continue;
-      for (size_t t = 0; t < nv_; ++t)
-        if (sgn(rb.coeffs[t]) != 0) p.terms[quad(s, t)] += ra.coeffs[s] * rb.coeffs[t];
+  std::vector<long> pivot_row_of(nv, -1);
+  size_t rank = 0;
+  for (size_t col = 0; col < nv && rank < a.size(); ++col) {
+    size_t p = rank;
+    while (p < a.size() && sgn(a[p][col]) == 0) ++p;
+    if (p == a.size()) continue;
+    std::swap(a[p], a[rank]);
+    const mpq_class piv = a[rank][col];
+    for (auto& v : a[rank]) v /= piv;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (i == rank || sgn(a[i][col]) == 0) continue;
+      const mpq_class f = a[i][col];
+      for (size_t t = col; t <= nv; ++t)
+        if (sgn(a[rank][t]) != 0) a[i][t] -= f * a[rank][t];
     }
-    // (L_a - rhs_a)(L_b - rhs_b)
-    if (sgn(rb.rhs) != 0)
-      for (size_t s = 0; s < nv_; ++s)
-        if (sgn(ra.coeffs[s]) != 0) p.terms[static_cast<uint32_t>(s)] -= ra.coeffs[s] * rb.rhs;
-    if (sgn(ra.rhs) != 0)
-      for (size_t t = 0; t < nv_; ++t)
-        if (sgn(rb.coeffs[t]) != 0) p.terms[static_cast<uint32_t>(t)] -= rb.coeffs[t] * ra.rhs;
-    p.constant = ra.rhs * rb.rhs;
-    return p;
+    pivot_row_of[col] = static_cast<long>(rank);
+    ++rank;
   }
-
-  Poly times_variable(size_t a, size_t t) const {
-    const LpRow& ra = rows_[a];
-    Poly p;
-    for (size_t s = 0; s < nv_; ++s)
-      if (sgn(ra.coeffs[s]) != 0) p.terms[quad(s, t)] += ra.coeffs[s];
-    if (sgn(ra.rhs) != 0) p.terms[static_cast<uint32_t>(t)] -= ra.rhs;
-    return p;
+  Substitution s;
+  for (size_t i = rank; i < a.size(); ++i)
+    if (sgn(a[i][nv]) != 0) s.consistent = false;
+  std::vector<long> w_of(nv, -1);
+  for (size_t col = 0; col < nv; ++col)
+    if (pivot_row_of[col] < 0) {
+      w_of[col] = static_cast<long>(s.free_vars.size());
+      s.free_vars.push_back(col);
+    }
+  const size_t nw = s.free_vars.size();
+  s.of_var.resize(nv);
+  for (size_t col = 0; col < nv; ++col) {
+    Affine<mpq_class>& f = s.of_var[col];
+    f.lin.assign(nw, mpq_class(0));
+    if (pivot_row_of[col] < 0) {
+      f.lin[w_of[col]] = 1;
+      continue;
+    }
+    const auto& row = a[pivot_row_of[col]];
+    f.c = row[nv];
+    for (size_t w = 0; w < nw; ++w) f.lin[w] = -row[s.free_vars[w]];
   }
-
-  // V_p[c] V_q[d] - V_p[d] V_q[c] for vector blocks p, q (dz variables each).
-  Poly minor(size_t p, size_t q, size_t c, size_t d) const {
-    const size_t dz = ctx_.dz;
-    Poly out;
-    out.terms[quad(p * dz + c, q * dz + d)] += 1;
-    out.terms[quad(p * dz + d, q * dz + c)] -= 1;
-    return out;
-  }
-
-  Poly square(size_t t) const {
-    Poly p;
-    p.terms[quad(t, t)] = 1;
-    return p;
-  }
-
-  // tau_b u_b[c] z_j[c] for block b of neuron j.
-  Poly aligned(size_t b, size_t c) const {
-    const size_t dz = ctx_.dz;
-    const auto [j, o] = sc_.blocks[b];
-    Poly p;
-    p.terms[quad((ctx_.m + b) * dz + c, j * dz + c)] = sc_.sign(j, o);
-    return p;
-  }
-
-  size_t nv() const { return nv_; }
-
- private:
-  const SearchContext& ctx_;
-  const SignCase& sc_;
-  const std::vector<LpRow>& rows_;
-  size_t nv_;
-};
-
-struct Term {
-  ProductTermData data;  // without coefficient
-  Poly poly;
-  bool equality = false;  // multiplier free
-};
-
-// Whether y (one entry per column) solves the Farkas system exactly:
-// sum_t y_t col_t = -e_last (the constant row gets -1, i.e. the terms'
-// constants sum to -1 ... see refute_by_products), y_t >= 0 unless free.
-bool verify_farkas(const std::vector<std::vector<std::pair<int, const mpq_class*>>>& cols,
-                   const std::vector<bool>& free_var, int num_rows, const std::vector<mpq_class>& y) {
-  std::vector<mpq_class> sum(num_rows);
-  for (size_t t = 0; t < cols.size(); ++t) {
-    if (sgn(y[t]) == 0) continue;
-    if (!free_var[t] && sgn(y[t]) < 0) return false;
-    for (const auto& [r, v] : cols[t]) sum[r] += y[t] * *v;
-  }
-  for (int r = 0; r + 1 < num_rows; ++r)
-    if (sgn(sum[r]) != 0) return false;
-  return sum[num_rows - 1] == -1;
+  return s;
 }
 
-// Exact y on the basis GLPK ended with: the basic columns solve the rows
-// whose auxiliary variable is not basic; every other y_t is 0.
-std::optional<std::vector<mpq_class>> exact_on_basis(
-    glp_prob* lp, const std::vector<std::vector<std::pair<int, const mpq_class*>>>& cols,
-    const std::vector<bool>& free_var, int num_rows) {
-  std::vector<int> basic_cols, tight_rows(num_rows, -1);
+// Dense polynomials of degree <= 2 in nw variables: index 0 is the constant,
+// 1 + i is w_i, 1 + nw + (j (j + 1) / 2 + i) is w_i w_j (i <= j).
+size_t poly_size(size_t nw) { return 1 + nw + nw * (nw + 1) / 2; }
+
+template <class T>
+void add_product(const Affine<T>& f, const Affine<T>& g, const T& scale, std::vector<T>* out) {
+  const size_t nw = f.lin.size();
+  auto& p = *out;
+  p[0] += scale * f.c * g.c;
+  for (size_t i = 0; i < nw; ++i) {
+    if (f.lin[i] != T(0)) p[1 + i] += scale * f.lin[i] * g.c;
+    if (g.lin[i] != T(0)) p[1 + i] += scale * g.lin[i] * f.c;
+  }
+  for (size_t i = 0; i < nw; ++i) {
+    if (f.lin[i] == T(0)) continue;
+    for (size_t j = 0; j < nw; ++j) {
+      if (g.lin[j] == T(0)) continue;
+      const size_t lo = std::min(i, j), hi = std::max(i, j);
+      p[1 + nw + hi * (hi + 1) / 2 + lo] += scale * f.lin[i] * g.lin[j];
+    }
+  }
+}
+
+template <class T>
+void add_affine(const Affine<T>& f, const T& scale, std::vector<T>* out) {
+  auto& p = *out;
+  p[0] += scale * f.c;
+  for (size_t i = 0; i < f.lin.size(); ++i)
+    if (f.lin[i] != T(0)) p[1 + i] += scale * f.lin[i];
+}
+
+// The terms of one node in both precisions: the affine forms of the
+// inequality rows and of the variables, in w.
+template <class T>
+struct Forms {
+  std::vector<Affine<T>> row;  // per node row (equality rows unused)
+  std::vector<Affine<T>> var;  // per variable
+};
+
+Affine<mpq_class> row_in_w(const LpRow& r, const Substitution& s) {
+  Affine<mpq_class> f;
+  f.lin.assign(s.free_vars.size(), mpq_class(0));
+  f.c = -r.rhs;
+  for (size_t i = 0; i < r.coeffs.size(); ++i) {
+    if (sgn(r.coeffs[i]) == 0) continue;
+    const Affine<mpq_class>& v = s.of_var[i];
+    f.c += r.coeffs[i] * v.c;
+    for (size_t w = 0; w < f.lin.size(); ++w)
+      if (sgn(v.lin[w]) != 0) f.lin[w] += r.coeffs[i] * v.lin[w];
+  }
+  return f;
+}
+
+Affine<double> to_double(const Affine<mpq_class>& f) {
+  Affine<double> d;
+  d.c = f.c.get_d();
+  d.lin.reserve(f.lin.size());
+  for (const auto& v : f.lin) d.lin.push_back(v.get_d());
+  return d;
+}
+
+struct Term {
+  ProductKind kind;
+  uint32_t a = 0, b = 0, c = 0, d = 0;
+  bool free = false;  // coefficient of either sign (the = 0 kinds)
+};
+
+// The polynomial of term t in w (exact or double).
+template <class T>
+std::vector<T> term_poly(const Term& t, const Forms<T>& f, const SearchContext& ctx,
+                         const SignCase& sc, size_t nw) {
+  std::vector<T> p(poly_size(nw), T(0));
+  const T one(1);
+  const size_t dz = ctx.dz;
+  switch (t.kind) {
+    case ProductKind::kRow:
+      add_affine(f.row[t.a], one, &p);
+      break;
+    case ProductKind::kRowProduct:
+      add_product(f.row[t.a], f.row[t.b], one, &p);
+      break;
+    case ProductKind::kMinor:
+      add_product(f.var[t.a * dz + t.c], f.var[t.b * dz + t.d], one, &p);
+      add_product(f.var[t.a * dz + t.d], f.var[t.b * dz + t.c], T(-1), &p);
+      break;
+    case ProductKind::kSquare:
+      add_product(f.var[t.a], f.var[t.a], one, &p);
+      break;
+    case ProductKind::kAligned: {
+      const auto [j, o] = sc.blocks[t.a];
+      add_product(f.var[(ctx.m + t.a) * dz + t.b], f.var[j * dz + t.b], T(sc.sign(j, o)), &p);
+      break;
+    }
+    default:
+      break;
+  }
+  return p;
+}
+
+// Exact multipliers on the basis GLPK ended with: the basic columns solve
+// the rows whose auxiliary variable is not basic; every other y_t is 0.
+// Verified against the exact polynomials before it is returned.
+std::optional<std::vector<mpq_class>> exact_on_basis(glp_prob* lp, const std::vector<Term>& terms,
+                                                     const Forms<mpq_class>& forms,
+                                                     const SearchContext& ctx, const SignCase& sc,
+                                                     size_t nw) {
+  const int num_rows = static_cast<int>(poly_size(nw));
+  std::vector<int> tight(num_rows, -1);
   int n_tight = 0;
   for (int r = 0; r < num_rows; ++r)
-    if (glp_get_row_stat(lp, r + 1) != GLP_BS) tight_rows[r] = n_tight++;
-  for (size_t t = 0; t < cols.size(); ++t)
-    if (glp_get_col_stat(lp, static_cast<int>(t) + 1) == GLP_BS) basic_cols.push_back(static_cast<int>(t));
-  if (n_tight == 0 || static_cast<int>(basic_cols.size()) != n_tight) return std::nullopt;
+    if (glp_get_row_stat(lp, r + 1) != GLP_BS) tight[r] = n_tight++;
+  std::vector<int> basic;
+  for (size_t t = 0; t < terms.size(); ++t)
+    if (glp_get_col_stat(lp, static_cast<int>(t) + 1) == GLP_BS) basic.push_back(static_cast<int>(t));
+  if (n_tight == 0 || static_cast<int>(basic.size()) != n_tight) return std::nullopt;
+  std::vector<std::vector<mpq_class>> polys;
+  polys.reserve(basic.size());
+  for (int t : basic) polys.push_back(term_poly(terms[t], forms, ctx, sc, nw));
   fmpq_mat_t a, x, b;
   fmpq_mat_init(a, n_tight, n_tight);
   fmpq_mat_init(x, n_tight, 1);
   fmpq_mat_init(b, n_tight, 1);
   for (int c = 0; c < n_tight; ++c)
-    for (const auto& [r, v] : cols[basic_cols[c]])
-      if (tight_rows[r] >= 0) fmpq_set_mpq(fmpq_mat_entry(a, tight_rows[r], c), v->get_mpq_t());
-  if (tight_rows[num_rows - 1] >= 0) fmpq_set_si(fmpq_mat_entry(b, tight_rows[num_rows - 1], 0), -1, 1);
+    for (int r = 0; r < num_rows; ++r)
+      if (tight[r] >= 0 && sgn(polys[c][r]) != 0)
+        fmpq_set_mpq(fmpq_mat_entry(a, tight[r], c), polys[c][r].get_mpq_t());
+  if (tight[0] >= 0) fmpq_set_si(fmpq_mat_entry(b, tight[0], 0), -1, 1);
   std::optional<std::vector<mpq_class>> out;
   if (fmpq_mat_solve(x, a, b)) {
-    std::vector<mpq_class> y(cols.size());
-    for (int c = 0; c < n_tight; ++c) fmpq_get_mpq(y[basic_cols[c]].get_mpq_t(), fmpq_mat_entry(x, c, 0));
-    if (verify_farkas(cols, free_var, num_rows, y)) out = std::move(y);
+    std::vector<mpq_class> y(terms.size());
+    std::vector<mpq_class> sum(num_rows);
+    bool ok = true;
+    for (int c = 0; c < n_tight && ok; ++c) {
+      mpq_class& v = y[basic[c]];
+      fmpq_get_mpq(v.get_mpq_t(), fmpq_mat_entry(x, c, 0));
+      if (sgn(v) == 0) continue;
+      if (!terms[basic[c]].free && sgn(v) < 0) ok = false;
+      for (int r = 0; r < num_rows; ++r)
+        if (sgn(polys[c][r]) != 0) sum[r] += v * polys[c][r];
+    }
+    for (int r = 1; r < num_rows && ok; ++r) ok = sgn(sum[r]) == 0;
+    if (ok && sum[0] == -1) out = std::move(y);
   }
   fmpq_mat_clear(a);
   fmpq_mat_clear(x);
   fmpq_mat_clear(b);
   return out;
-}
-
-// Solves the Farkas system with GLPK (double precision, then its exact
-// rational simplex from that basis if the basis does not give an exact
-// solution) and rebuilds y exactly from the final basis. Floats only pick
-// the basis: every returned y has been verified exactly.
-std::optional<std::vector<mpq_class>> solve_farkas_system(
-    const std::vector<std::vector<std::pair<int, const mpq_class*>>>& cols,
-    const std::vector<bool>& free_var, int num_rows) {
-  glp_term_out(GLP_OFF);
-  glp_prob* lp = glp_create_prob();
-  glp_add_rows(lp, num_rows);
-  for (int r = 1; r <= num_rows; ++r)
-    glp_set_row_bnds(lp, r, GLP_FX, r == num_rows ? -1.0 : 0.0, r == num_rows ? -1.0 : 0.0);
-  glp_add_cols(lp, static_cast<int>(cols.size()));
-  std::vector<int> ia{0}, ja{0};
-  std::vector<double> ar{0.0};
-  for (size_t t = 0; t < cols.size(); ++t) {
-    const int j = static_cast<int>(t) + 1;
-    glp_set_col_bnds(lp, j, free_var[t] ? GLP_FR : GLP_LO, 0.0, 0.0);
-    for (const auto& [r, v] : cols[t]) {
-      ia.push_back(r + 1);
-      ja.push_back(j);
-      ar.push_back(v->get_d());
-    }
-  }
-  glp_load_matrix(lp, static_cast<int>(ia.size()) - 1, ia.data(), ja.data(), ar.data());
-  glp_scale_prob(lp, GLP_SF_AUTO);
-  glp_smcp parm;
-  glp_init_smcp(&parm);
-  parm.msg_lev = GLP_MSG_OFF;
-  parm.tm_lim = 5000;
-  std::optional<std::vector<mpq_class>> y;
-  if (glp_simplex(lp, &parm) == 0 && glp_get_status(lp) == GLP_OPT) {
-    y = exact_on_basis(lp, cols, free_var, num_rows);
-    if (!y && glp_exact(lp, &parm) == 0 && glp_get_status(lp) == GLP_OPT)
-      y = exact_on_basis(lp, cols, free_var, num_rows);
-  }
-  glp_delete_prob(lp);
-  return y;
 }
 
 }  // namespace
@@ -203,94 +236,112 @@ std::optional<std::vector<ProductTermData>> refute_by_products(const SearchConte
                                                                const std::vector<LpRow>& rows,
                                                                const ProductFamilies& families) {
   if (sc.blocks.empty() || rows.empty()) return std::nullopt;
-  Builder build(ctx, sc, rows);
-  const size_t nv = build.nv(), dz = ctx.dz, m = ctx.m;
-  const size_t per_sample = sc.rows_per_sample();
-  std::vector<size_t> eq_rows, ineq_rows;
+  const size_t nv = ctx.num_vars(sc), dz = ctx.dz, m = ctx.m;
+  const Substitution sub = solve_equalities(rows, nv);
+  if (!sub.consistent) return std::nullopt;  // the node LP's own Farkas vector proves that
+  const size_t nw = sub.free_vars.size();
+
+  // The terms (equality rows are implicit: everything is read on their
+  // solution set, parametrised by w).
+  std::vector<size_t> ineq;
   for (size_t r = 0; r < rows.size(); ++r)
-    (rows[r].sense == RowSense::kEqual ? eq_rows : ineq_rows).push_back(r);
-  // Inequality rows that enter the pairwise products.
-  std::vector<size_t> product_rows;
+    if (rows[r].sense != RowSense::kEqual) ineq.push_back(r);
+  const size_t per_sample = sc.rows_per_sample();
   const size_t first_recent =
       families.recent_rows == 0 || rows.size() <= families.recent_rows * per_sample
           ? 0
           : rows.size() - families.recent_rows * per_sample;
-  for (size_t r : ineq_rows)
-    if (r >= first_recent) product_rows.push_back(r);
-
-  size_t count = rows.size();
-  if (families.row_products) count += product_rows.size() * (product_rows.size() + 1) / 2;
-  if (families.row_times_variable) count += eq_rows.size() * nv;
-  if (count > families.max_terms) return std::nullopt;
-
   std::vector<Term> terms;
-  terms.reserve(count + 64);
-  auto add = [&](ProductKind kind, uint32_t a, uint32_t b, uint32_t c, uint32_t d, Poly poly,
-                 bool equality) {
-    Term t;
-    t.data.kind = kind;
-    t.data.a = a;
-    t.data.b = b;
-    t.data.c = c;
-    t.data.d = d;
-    t.poly = std::move(poly);
-    t.equality = equality;
-    terms.push_back(std::move(t));
-  };
-  for (size_t r = 0; r < rows.size(); ++r)
-    add(ProductKind::kRow, r, 0, 0, 0, build.row(r), rows[r].sense == RowSense::kEqual);
+  for (size_t r : ineq) terms.push_back({ProductKind::kRow, static_cast<uint32_t>(r)});
   if (families.row_products)
-    for (size_t x = 0; x < product_rows.size(); ++x)
-      for (size_t y = x; y < product_rows.size(); ++y)
-        add(ProductKind::kRowProduct, product_rows[x], product_rows[y], 0, 0,
-            build.product(product_rows[x], product_rows[y]), false);
-  if (families.row_times_variable)
-    for (size_t r : eq_rows)
-      for (size_t t = 0; t < nv; ++t)
-        add(ProductKind::kRowTimesVariable, r, t, 0, 0, build.times_variable(r, t), true);
-  if (families.minors) {
-    // Vector blocks of each neuron: z_j, then its u blocks.
+    for (size_t x = 0; x < ineq.size(); ++x)
+      for (size_t y = x; y < ineq.size(); ++y)
+        if (ineq[y] >= first_recent)
+          terms.push_back({ProductKind::kRowProduct, static_cast<uint32_t>(ineq[x]),
+                           static_cast<uint32_t>(ineq[y])});
+  if (families.minors)
     for (uint32_t j = 0; j < m; ++j) {
-      std::vector<size_t> vecs{j};
+      std::vector<uint32_t> vecs{j};
       for (size_t b = 0; b < sc.blocks.size(); ++b)
-        if (sc.blocks[b].first == j) vecs.push_back(m + b);
+        if (sc.blocks[b].first == j) vecs.push_back(static_cast<uint32_t>(m + b));
       for (size_t x = 0; x < vecs.size(); ++x)
         for (size_t y = x + 1; y < vecs.size(); ++y)
-          for (size_t c = 0; c < dz; ++c)
-            for (size_t d = c + 1; d < dz; ++d)
-              add(ProductKind::kMinor, vecs[x], vecs[y], c, d, build.minor(vecs[x], vecs[y], c, d), true);
+          for (uint32_t c = 0; c < dz; ++c)
+            for (uint32_t d = c + 1; d < dz; ++d) {
+              Term t{ProductKind::kMinor, vecs[x], vecs[y], c, d};
+              t.free = true;
+              terms.push_back(t);
+            }
     }
-  }
   if (families.squares)
-    for (size_t t = 0; t < nv; ++t) add(ProductKind::kSquare, t, 0, 0, 0, build.square(t), false);
+    for (size_t v = 0; v < nv; ++v) terms.push_back({ProductKind::kSquare, static_cast<uint32_t>(v)});
   if (families.aligned)
     for (size_t b = 0; b < sc.blocks.size(); ++b)
-      for (size_t c = 0; c < dz; ++c) add(ProductKind::kAligned, b, c, 0, 0, build.aligned(b, c), false);
+      for (uint32_t c = 0; c < dz; ++c)
+        terms.push_back({ProductKind::kAligned, static_cast<uint32_t>(b), c});
+  if (terms.size() > families.max_terms) return std::nullopt;
 
-  // The lifted LP's Farkas system: one unknown y_t per term (free for the
-  // = 0 kinds, >= 0 otherwise); for every monomial of degree 1 or 2 the
-  // y-weighted sum of the terms' coefficients is 0, and the y-weighted sum
-  // of their constants is -1, so sum_t y_t P_t is identically -1.
-  std::unordered_map<uint32_t, int> row_of;  // monomial -> row (0-based)
-  for (const Term& t : terms)
-    for (const auto& [mono, coef] : t.poly.terms)
-      if (sgn(coef) != 0) row_of.emplace(mono, static_cast<int>(row_of.size()));
-  const int num_rows = static_cast<int>(row_of.size()) + 1;  // + the constant's row
-  std::vector<std::vector<std::pair<int, const mpq_class*>>> cols(terms.size());
-  for (size_t i = 0; i < terms.size(); ++i) {
-    for (const auto& [mono, coef] : terms[i].poly.terms)
-      if (sgn(coef) != 0) cols[i].emplace_back(row_of.at(mono), &coef);
-    if (sgn(terms[i].poly.constant) != 0) cols[i].emplace_back(num_rows - 1, &terms[i].poly.constant);
+  Forms<mpq_class> exact;
+  exact.row.resize(rows.size());
+  for (size_t r : ineq) exact.row[r] = row_in_w(rows[r], sub);
+  exact.var = sub.of_var;
+  Forms<double> approx;
+  approx.row.resize(rows.size());
+  for (size_t r : ineq) approx.row[r] = to_double(exact.row[r]);
+  for (const auto& v : exact.var) approx.var.push_back(to_double(v));
+
+  // The Farkas system of the lifted LP: one unknown y_t per term (free for
+  // minors, >= 0 otherwise); sum_t y_t P_t(w) = -1 as polynomials: every
+  // monomial's row is 0, the constant's row is -1. GLPK solves it in double
+  // precision; the multipliers are then rebuilt exactly from its basis.
+  const int num_rows = static_cast<int>(poly_size(nw));
+  glp_term_out(GLP_OFF);
+  glp_prob* lp = glp_create_prob();
+  glp_add_rows(lp, num_rows);
+  for (int r = 1; r <= num_rows; ++r) {
+    const double rhs = r == 1 ? -1.0 : 0.0;
+    glp_set_row_bnds(lp, r, GLP_FX, rhs, rhs);
   }
-  std::vector<bool> free_var(terms.size());
-  for (size_t i = 0; i < terms.size(); ++i) free_var[i] = terms[i].equality;
-  auto y = solve_farkas_system(cols, free_var, num_rows);
+  glp_add_cols(lp, static_cast<int>(terms.size()));
+  std::vector<int> ia{0}, ja{0};
+  std::vector<double> ar{0.0};
+  for (size_t t = 0; t < terms.size(); ++t) {
+    const int j = static_cast<int>(t) + 1;
+    glp_set_col_bnds(lp, j, terms[t].free ? GLP_FR : GLP_LO, 0.0, 0.0);
+    const std::vector<double> p = term_poly(terms[t], approx, ctx, sc, nw);
+    double scale = 0;
+    for (double v : p) scale = std::max(scale, std::fabs(v));
+    for (int r = 0; r < num_rows; ++r)
+      if (std::fabs(p[r]) > 1e-12 * scale) {
+        ia.push_back(r + 1);
+        ja.push_back(j);
+        ar.push_back(p[r]);
+      }
+  }
+  glp_load_matrix(lp, static_cast<int>(ia.size()) - 1, ia.data(), ja.data(), ar.data());
+  glp_scale_prob(lp, GLP_SF_AUTO);
+  glp_smcp parm;
+  glp_init_smcp(&parm);
+  parm.msg_lev = GLP_MSG_OFF;
+  parm.tm_lim = 2000;
+  std::optional<std::vector<mpq_class>> y;
+  if (glp_simplex(lp, &parm) == 0 && glp_get_status(lp) == GLP_OPT) {
+    y = exact_on_basis(lp, terms, exact, ctx, sc, nw);
+    if (!y && glp_exact(lp, &parm) == 0 && glp_get_status(lp) == GLP_OPT)
+      y = exact_on_basis(lp, terms, exact, ctx, sc, nw);
+  }
+  glp_delete_prob(lp);
   if (!y) return std::nullopt;
   std::vector<ProductTermData> out;
-  for (size_t i = 0; i < terms.size(); ++i) {
-    if (sgn((*y)[i]) == 0) continue;
-    ProductTermData d = terms[i].data;
-    d.coefficient = rational_to_string((*y)[i]);
+  for (size_t t = 0; t < terms.size(); ++t) {
+    if (sgn((*y)[t]) == 0) continue;
+    ProductTermData d;
+    d.kind = terms[t].kind;
+    d.a = terms[t].a;
+    d.b = terms[t].b;
+    d.c = terms[t].c;
+    d.d = terms[t].d;
+    d.coefficient = rational_to_string((*y)[t]);
     out.push_back(std::move(d));
   }
   return out;

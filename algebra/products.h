@@ -5,16 +5,19 @@
 // below see that coupling. Every term is a polynomial in the node LP's
 // variables v (canonical order, proto CaseTree) that is >= 0 or = 0 at every
 // fit of the node's pattern (with u_b = a_jo z_j):
-//   row terms Q_r = (row r) . v - rhs_r, products Q_a Q_b of two inequality
-//   rows, an equality row times a variable, the 2x2 minors of the vector
-//   blocks of one neuron (u_b is parallel to z_j), squares v_t^2 and
-//   tau_b u_b[t] z_j[t] = |a_jo| z_j[t]^2.
-// Giving each monomial of degree <= 2 its own LP variable turns "some
-// combination of the terms with the right signs is identically a negative
-// constant" into an LP (the lifted LP's Farkas system). Such a combination
-// is a Positivstellensatz refutation of the whole subtree below the node.
-// The exact LP solver finds the multipliers; the checker multiplies the
-// polynomials out again with its own code.
+//   inequality rows Q_r = (row r) . v - rhs_r, products Q_a Q_b of two
+//   inequality rows, the 2x2 minors of the vector blocks of one neuron (u_b
+//   is parallel to z_j), squares v_t^2 and tau_b u_b[t] z_j[t] =
+//   |a_jo| z_j[t]^2.
+// Each is read on the solution set of the node's equality rows, as a
+// polynomial in that affine subspace's free variables w (which stands for
+// multiplying the equality rows by variables, and is much smaller). Giving
+// each monomial in w its own LP variable turns "some combination of the
+// terms with the right signs is a negative constant" into an LP (the lifted
+// LP's Farkas system): a Positivstellensatz refutation of the whole subtree
+// below the node. GLPK solves it in double precision; the multipliers are
+// rebuilt exactly from its basis and verified; the checker redoes the
+// substitution and multiplies everything out with its own code.
 #pragma once
 
 #include <gmpxx.h>
@@ -34,12 +37,11 @@ namespace relufit {
 // Which families of terms the lifted LP gets. Row terms are always in.
 struct ProductFamilies {
   bool row_products = true;        // Q_a Q_b, inequality rows a <= b
-  bool row_times_variable = true;  // Q_a v_t, equality rows a
   bool minors = true;              // 2x2 minors of one neuron's vector blocks
   bool squares = true;             // v_t^2 >= 0
   bool aligned = true;             // tau_b u_b[t] z_j[t] >= 0
-  // Only the last `recent_rows` decided samples' inequality rows enter the
-  // pairwise products (0: all); the products are the bulk of the LP.
+  // Only pairs with at least one inequality row of the last `recent_rows`
+  // decided samples enter the pairwise products (0: all pairs).
   size_t recent_rows = 0;
   size_t max_terms = 20000;  // past this the attempt is skipped (no answer)
 };

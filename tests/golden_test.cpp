@@ -200,6 +200,69 @@ TEST(Tamper, PinnedDirectionLeavesAreChecked) {
   EXPECT_FALSE(check_answer(r2, a2).valid);
 }
 
+// Degree-2 product certificates (KIND_PRODUCTS): random two-output data
+// whose one surviving pattern only the coupling of the outputs refutes.
+TEST(Tamper, ProductLeavesAreChecked) {
+  RequestData r = load_request("products_random_n5_m2_k2");
+  AnswerData a = solve(r);
+  ASSERT_EQ(a.verdict, Verdict::kInfeasible) << a.reason;
+  const CheckResult ok = check_answer(r, a);
+  ASSERT_TRUE(ok.valid) << ok.message;
+  EXPECT_NE(ok.message.find("product certificates"), std::string::npos) << ok.message;
+  size_t leaves = 0;
+  bool minors = false;
+  for (const auto& sc : a.certificate.case_tree.cases)
+    for (const auto& n : sc.nodes)
+      if (n.kind == ProofNodeKind::kProducts) {
+        ++leaves;
+        EXPECT_FALSE(n.products.empty());
+        for (const auto& t : n.products) minors = minors || t.kind == ProductKind::kMinor;
+      }
+  ASSERT_GE(leaves, 1u);
+  // Without a minor the terms only see the linear relaxation, which holds.
+  EXPECT_TRUE(minors);
+  // Applies `change` to the first product leaf of a copy; the checker must
+  // reject the result.
+  auto rejects = [&](const std::function<void(ProofNodeData&)>& change) {
+    AnswerData b = a;
+    for (auto& sc : b.certificate.case_tree.cases)
+      for (auto& n : sc.nodes)
+        if (n.kind == ProofNodeKind::kProducts) {
+          change(n);
+          return !check_answer(r, b).valid;
+        }
+    return false;
+  };
+  auto first_of = [](ProofNodeData& n, ProductKind kind) -> ProductTermData& {
+    for (auto& t : n.products)
+      if (t.kind == kind) return t;
+    return n.products.front();
+  };
+  // A changed coefficient, a dropped term, a flipped sign, another kind.
+  EXPECT_TRUE(rejects([](ProofNodeData& n) { n.products[0].coefficient = "7/3"; }));
+  EXPECT_TRUE(rejects([](ProofNodeData& n) { n.products.pop_back(); }));
+  EXPECT_TRUE(rejects([](ProofNodeData& n) { n.products.erase(n.products.begin()); }));
+  EXPECT_TRUE(rejects([&](ProofNodeData& n) {
+    auto& t = first_of(n, ProductKind::kMinor);
+    t.coefficient = t.coefficient[0] == '-' ? t.coefficient.substr(1) : "-" + t.coefficient;
+  }));
+  EXPECT_TRUE(rejects([&](ProofNodeData& n) {
+    auto& t = first_of(n, ProductKind::kRowProduct);
+    t.coefficient = "-" + t.coefficient;  // a product of two rows >= 0 may not count negatively
+  }));
+  EXPECT_TRUE(rejects([](ProofNodeData& n) { n.products[0].kind = ProductKind::kSquare; }));
+  EXPECT_TRUE(rejects([](ProofNodeData& n) { n.products[0].a = 100000; }));
+  EXPECT_TRUE(rejects([](ProofNodeData& n) { n.products[0].kind = static_cast<ProductKind>(3); }));
+  EXPECT_TRUE(rejects([](ProofNodeData& n) { n.products.clear(); }));
+  EXPECT_TRUE(rejects([](ProofNodeData& n) { n.kind = ProofNodeKind::kLpInfeasible; }));
+  // A minor of two neurons' blocks is not an identity of the fits.
+  EXPECT_TRUE(rejects([&](ProofNodeData& n) {
+    auto& t = first_of(n, ProductKind::kMinor);
+    t.a = t.a == 0 ? 1 : 0;
+    if (t.a > t.b) std::swap(t.a, t.b);
+  }));
+}
+
 // A sample with x = 0 and no hidden bias has every neuron inactive in the
 // canonical pattern (Lemma 2): its branch has the one child "0...0", and a
 // proof that puts another activation there is rejected.

@@ -152,7 +152,11 @@ std::vector<std::pair<size_t, size_t>> nodes_where(const CaseTreeData& tree, P p
 //    already has its child, so the flip repeats a sibling or is inadmissible;
 //  - a node's depth changed: depths are checked against the path;
 //  - a sign case removed: one sort of sign vectors is then uncovered;
-//  - the verdict changed to FEASIBLE: there is no network.
+//  - the verdict changed to FEASIBLE: there is no network;
+//  - a product term's coefficient + delta, or the term dropped: the sum
+//    moves by a nonzero multiple of the term's polynomial on the equality
+//    rows' solutions (nonzero there, or the exact solve on the basis would
+//    have been singular), or the term's sign becomes wrong.
 void tamper_tree(const std::string& name, size_t trials, uint64_t seed, Tally* tally) {
   RequestData r = load_request(name);
   ASSERT_TRUE(r.hidden_bias) << name << ": the operators' lemma needs hidden bias";
@@ -165,13 +169,14 @@ void tamper_tree(const std::string& name, size_t trials, uint64_t seed, Tally* t
   const auto with_two = nodes_where(tree, [](const ProofNodeData& n, size_t) { return n.farkas.size() >= 2; });
   const auto with_kappa = nodes_where(tree, [](const ProofNodeData& n, size_t) { return !n.kappa.empty(); });
   const auto children = nodes_where(tree, [](const ProofNodeData& n, size_t i) { return i > 0 && n.depth > 0; });
+  const auto with_products = nodes_where(tree, [](const ProofNodeData& n, size_t) { return !n.products.empty(); });
   std::mt19937_64 rng(seed);
   auto pick = [&rng](const auto& v) { return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)]; };
   for (size_t trial = 0; trial < trials; ++trial) {
     AnswerData b = a;
     auto& cases = b.certificate.case_tree.cases;
     std::string what;
-    const int op = std::uniform_int_distribution<int>(0, 7)(rng);
+    const int op = std::uniform_int_distribution<int>(0, 9)(rng);
     if (op == 0 && !with_farkas.empty()) {
       auto [c, i] = pick(with_farkas);
       auto& e = cases[c].nodes[i].farkas[std::uniform_int_distribution<size_t>(0, cases[c].nodes[i].farkas.size() - 1)(rng)];
@@ -216,6 +221,19 @@ void tamper_tree(const std::string& name, size_t trials, uint64_t seed, Tally* t
     } else if (op == 7) {
       b.verdict = Verdict::kFeasible;
       what = "verdict changed to FEASIBLE";
+    } else if (op == 8 && !with_products.empty()) {
+      auto [c, i] = pick(with_products);
+      auto& terms = cases[c].nodes[i].products;
+      auto& t = terms[std::uniform_int_distribution<size_t>(0, terms.size() - 1)(rng)];
+      const std::string delta = random_delta(rng);
+      what = "product coefficient " + t.coefficient + " + " + delta;
+      t.coefficient = add_exact(t.coefficient, delta);
+    } else if (op == 9 && !with_products.empty()) {
+      auto [c, i] = pick(with_products);
+      auto& terms = cases[c].nodes[i].products;
+      const size_t k = std::uniform_int_distribution<size_t>(0, terms.size() - 1)(rng);
+      what = "product term " + std::to_string(k) + " dropped";
+      terms.erase(terms.begin() + static_cast<long>(k));
     } else {
       continue;  // the operator does not apply to this tree
     }
@@ -238,6 +256,7 @@ TEST(TamperRandom, TenThousandMutatedCertificatesNoneAcceptedWrongly) {
   tamper_tree("narrowed_n12_d2_m1_k2_s1", 4000, 6, &trees);
   tamper_tree("pinned_direction_m2_k2", 2000, 7, &trees);
   tamper_tree("narrowed_n12_d2_m1_k1_s2", 3000, 8, &trees);
+  tamper_tree("products_random_n5_m2_k2", 1000, 9, &trees);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("tamper: %zu network mutations (%zu rejected, %zu accepted and confirmed to fit by GMP); "
