@@ -67,9 +67,8 @@ enum class ProofNodeKind {
 // coefficient.
 enum class ProductKind {
   kUnspecified = 0,
-  kRow = 1,         // Q_a (node row a as "form - rhs")
+  kRow = 1,         // Q_a (inequality row a as "form - rhs")
   kRowProduct = 2,  // Q_a Q_b, a <= b inequality rows
-  kRowTimesVariable = 3,  // Q_a v_b, a an equality row
   kMinor = 4,       // V_a[c] V_b[d] - V_a[d] V_b[c] (vector blocks a < b of one neuron, c < d)
   kSquare = 5,      // v_a^2
   kAligned = 6,     // tau_b (u_b)[c] (z_j)[c], block a = b of neuron j

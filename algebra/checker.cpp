@@ -925,123 +925,165 @@ class TreeChecker {
 
   bool is_equality_row(size_t row) const { return row % rows_per_sample_ < data_.k; }
 
-  // KIND_PRODUCTS: sum of coefficient * term, multiplied out, must be a
-  // negative constant (proto: "Product certificates" on CaseTree).
+  // An affine function lin . w + c of the free variables w of the node's
+  // equality rows.
+  struct Aff {
+    std::vector<Q> lin;
+    Q c;
+  };
+
+  // KIND_PRODUCTS: sum of coefficient * term, restricted to the solution
+  // set of the node's equality rows, must be a negative constant (proto:
+  // "Product certificates" on CaseTree).
   std::optional<std::string> check_products_leaf(const ProofNodeData& nd) const {
     const size_t m = data_.m, num_rows = rows_per_sample_ * path_.size();
     if (nd.products.empty()) return std::string("no product terms");
     if (blocks_.empty()) return std::string("product certificate in a sign case without u blocks");
-    std::vector<Q> linear(nv_);
-    std::map<std::pair<size_t, size_t>, Q> quad;
-    Q constant;
-    auto neuron_of = [&](size_t block) { return block < m ? block : blocks_[block - m].first; };
-    auto add_quad = [&](size_t s, size_t t, const Q& v) {
-      if (s > t) std::swap(s, t);
-      quad[{s, t}].add(v);
+    // Reduced row echelon form of the equality rows [coeffs | rhs].
+    std::vector<std::vector<Q>> eq;
+    std::vector<Q> form;
+    Q rhs, f, tmp;
+    for (size_t row = 0; row < num_rows; ++row) {
+      if (!is_equality_row(row)) continue;
+      row_form(row, &form, &rhs);
+      form.push_back(rhs);
+      eq.push_back(form);
+    }
+    std::vector<long> pivot_row(nv_, -1);
+    size_t rank = 0;
+    for (size_t col = 0; col < nv_ && rank < eq.size(); ++col) {
+      if (data_.budget->stop()) return std::string("stopped");
+      size_t p = rank;
+      while (p < eq.size() && eq[p][col].sign() == 0) ++p;
+      if (p == eq.size()) continue;
+      std::swap(eq[p], eq[rank]);
+      Q inv;
+      fmpq_inv(inv.get(), eq[rank][col].get());
+      for (auto& v : eq[rank]) v.mul(inv);
+      for (size_t i = 0; i < eq.size(); ++i) {
+        if (i == rank || eq[i][col].sign() == 0) continue;
+        f = eq[i][col];
+        f.neg();
+        for (size_t t = col; t <= nv_; ++t) eq[i][t].add_mul(f, eq[rank][t]);
+      }
+      pivot_row[col] = static_cast<long>(rank++);
+    }
+    for (size_t i = rank; i < eq.size(); ++i)
+      if (eq[i][nv_].sign() != 0) return std::nullopt;  // S is empty
+    std::vector<size_t> w_of(nv_, 0);
+    size_t nw = 0;
+    for (size_t col = 0; col < nv_; ++col)
+      if (pivot_row[col] < 0) w_of[col] = nw++;
+    std::vector<Aff> var(nv_);
+    for (size_t col = 0; col < nv_; ++col) {
+      var[col].lin.assign(nw, Q());
+      if (pivot_row[col] < 0) {
+        var[col].lin[w_of[col]] = Q(1);
+        continue;
+      }
+      const auto& row = eq[pivot_row[col]];
+      var[col].c = row[nv_];
+      for (size_t c2 = 0; c2 < nv_; ++c2)
+        if (pivot_row[c2] < 0 && row[c2].sign() != 0) {
+          var[col].lin[w_of[c2]] = row[c2];
+          var[col].lin[w_of[c2]].neg();
+        }
+    }
+    // Inequality row `row` as an affine function of w.
+    auto row_aff = [&](size_t row, Aff* out) {
+      row_form(row, &form, &rhs);
+      out->lin.assign(nw, Q());
+      out->c = rhs;
+      out->c.neg();
+      for (size_t i = 0; i < nv_; ++i) {
+        if (form[i].sign() == 0) continue;
+        out->c.add_mul(form[i], var[i].c);
+        for (size_t w = 0; w < nw; ++w) out->lin[w].add_mul(form[i], var[i].lin[w]);
+      }
     };
-    std::vector<Q> fa, fb;
-    Q ra, rb, tmp;
+    // The sum, densely: [0] constant, [1 + i] w_i, then w_i w_j (i <= j).
+    std::vector<Q> sum(1 + nw + nw * (nw + 1) / 2);
+    auto add_product = [&](const Aff& g, const Aff& h, const Q& scale) {
+      tmp = g.c;
+      tmp.mul(h.c);
+      sum[0].add_mul(scale, tmp);
+      for (size_t i = 0; i < nw; ++i) {
+        tmp = g.lin[i];
+        tmp.mul(h.c);
+        tmp.add_mul(h.lin[i], g.c);
+        sum[1 + i].add_mul(scale, tmp);
+      }
+      for (size_t i = 0; i < nw; ++i) {
+        if (g.lin[i].sign() == 0) continue;
+        for (size_t j = 0; j < nw; ++j) {
+          if (h.lin[j].sign() == 0) continue;
+          tmp = g.lin[i];
+          tmp.mul(h.lin[j]);
+          const size_t lo = std::min(i, j), hi = std::max(i, j);
+          sum[1 + nw + hi * (hi + 1) / 2 + lo].add_mul(scale, tmp);
+        }
+      }
+    };
+    auto neuron_of = [&](size_t block) { return block < m ? block : blocks_[block - m].first; };
+    Aff ga, gb, one;
+    one.lin.assign(nw, Q());
+    one.c = Q(1);
     for (size_t idx = 0; idx < nd.products.size(); ++idx) {
       const ProductTermData& term = nd.products[idx];
       const std::string at = "product term " + std::to_string(idx) + ": ";
       if (data_.budget->stop()) return std::string("stopped");
       if (auto e = precheck_number(term.coefficient, data_.budget->limits())) return at + "coefficient: " + *e;
       auto coef = data_.number(term.coefficient);
-      if (!coef || coef->sign() == 0) return at + "coefficient "" + shown(term.coefficient) + "" is not a nonzero exact number";
-      const bool nonneg_needed = term.kind == ProductKind::kRowProduct || term.kind == ProductKind::kSquare ||
-                                 term.kind == ProductKind::kAligned ||
-                                 (term.kind == ProductKind::kRow && term.a < num_rows && !is_equality_row(term.a));
-      if (nonneg_needed && coef->sign() < 0) return at + "negative coefficient on a term that is only >= 0";
+      if (!coef || coef->sign() == 0) return at + "coefficient \"" + shown(term.coefficient) + "\" is not a nonzero exact number";
+      if (term.kind != ProductKind::kMinor && coef->sign() < 0)
+        return at + "negative coefficient on a term that is only >= 0";
       switch (term.kind) {
-        case ProductKind::kRow: {
-          if (term.a >= num_rows) return at + "row out of range";
-          row_form(term.a, &fa, &ra);
-          for (size_t v = 0; v < nv_; ++v) linear[v].add_mul(*coef, fa[v]);
-          tmp = ra;
-          tmp.neg();
-          constant.add_mul(*coef, tmp);
+        case ProductKind::kRow:
+          if (term.a >= num_rows || is_equality_row(term.a)) return at + "not an inequality row";
+          row_aff(term.a, &ga);
+          add_product(ga, one, *coef);
           break;
-        }
-        case ProductKind::kRowProduct: {
+        case ProductKind::kRowProduct:
           if (term.a > term.b || term.b >= num_rows) return at + "rows out of range or not ordered";
           if (is_equality_row(term.a) || is_equality_row(term.b)) return at + "product of an equality row";
-          row_form(term.a, &fa, &ra);
-          row_form(term.b, &fb, &rb);
-          for (size_t s = 0; s < nv_; ++s) {
-            if (fa[s].sign() == 0) continue;
-            for (size_t t = 0; t < nv_; ++t) {
-              if (fb[t].sign() == 0) continue;
-              tmp = fa[s];
-              tmp.mul(fb[t]);
-              tmp.mul(*coef);
-              add_quad(s, t, tmp);
-            }
-          }
-          // (L_a - r_a)(L_b - r_b) = L_a L_b - r_b L_a - r_a L_b + r_a r_b
-          for (size_t v = 0; v < nv_; ++v) {
-            tmp = rb;
-            tmp.mul(fa[v]);
-            tmp.add_mul(ra, fb[v]);
-            tmp.neg();
-            linear[v].add_mul(*coef, tmp);
-          }
-          tmp = ra;
-          tmp.mul(rb);
-          constant.add_mul(*coef, tmp);
+          row_aff(term.a, &ga);
+          row_aff(term.b, &gb);
+          add_product(ga, gb, *coef);
           break;
-        }
-        case ProductKind::kRowTimesVariable: {
-          if (term.a >= num_rows || term.b >= nv_) return at + "row or variable out of range";
-          if (!is_equality_row(term.a)) return at + "row is not an equality row";
-          row_form(term.a, &fa, &ra);
-          for (size_t s = 0; s < nv_; ++s) {
-            if (fa[s].sign() == 0) continue;
-            tmp = fa[s];
-            tmp.mul(*coef);
-            add_quad(s, term.b, tmp);
-          }
-          tmp = ra;
-          tmp.neg();
-          linear[term.b].add_mul(*coef, tmp);
-          break;
-        }
         case ProductKind::kMinor: {
           if (term.a >= term.b || term.b >= m + blocks_.size()) return at + "vector blocks out of range or not ordered";
           if (neuron_of(term.a) != neuron_of(term.b)) return at + "vector blocks of different neurons";
           if (term.c >= term.d || term.d >= dz_) return at + "coordinates out of range or not ordered";
-          add_quad(term.a * dz_ + term.c, term.b * dz_ + term.d, *coef);
+          add_product(var[term.a * dz_ + term.c], var[term.b * dz_ + term.d], *coef);
           tmp = *coef;
           tmp.neg();
-          add_quad(term.a * dz_ + term.d, term.b * dz_ + term.c, tmp);
+          const Q minus = tmp;
+          add_product(var[term.a * dz_ + term.d], var[term.b * dz_ + term.c], minus);
           break;
         }
         case ProductKind::kSquare:
           if (term.a >= nv_) return at + "variable out of range";
-          add_quad(term.a, term.a, *coef);
+          add_product(var[term.a], var[term.a], *coef);
           break;
         case ProductKind::kAligned: {
           if (term.a >= blocks_.size() || term.b >= dz_) return at + "block or coordinate out of range";
           const auto [j, o] = blocks_[term.a];
-          tmp = *coef;
-          if (tau(j, o) < 0) tmp.neg();
-          add_quad((m + term.a) * dz_ + term.b, j * dz_ + term.b, tmp);
+          Q scale = *coef;
+          if (tau(j, o) < 0) scale.neg();
+          add_product(var[(m + term.a) * dz_ + term.b], var[j * dz_ + term.b], scale);
           break;
         }
         default:
           return at + "unknown kind " + std::to_string(static_cast<int>(term.kind));
       }
     }
-    for (size_t v = 0; v < nv_; ++v) {
-      if (data_.budget->too_big(linear[v])) return data_.budget->too_big_message();
-      if (linear[v].sign() != 0) return "product combination has a nonzero coefficient on variable " + std::to_string(v);
+    for (size_t i = 1; i < sum.size(); ++i) {
+      if (data_.budget->too_big(sum[i])) return data_.budget->too_big_message();
+      if (sum[i].sign() != 0)
+        return "product combination, on the equality rows' solutions, is not constant (monomial " +
+               std::to_string(i) + ")";
     }
-    for (const auto& [st, v] : quad) {
-      if (data_.budget->too_big(v)) return data_.budget->too_big_message();
-      if (v.sign() != 0)
-        return "product combination has a nonzero coefficient on the monomial v" + std::to_string(st.first) +
-               " v" + std::to_string(st.second);
-    }
-    if (constant.sign() >= 0) return std::string("product combination is not a negative constant");
+    if (sum[0].sign() >= 0) return std::string("product combination is not a negative constant");
     return std::nullopt;
   }
 
