@@ -46,6 +46,8 @@ class ErmSearch {
 
   Step visit(const SignCase& sc, std::vector<SignCaseData>* out);
   Step node(const SignCase& sc, std::vector<ProofNodeData>* nodes, const std::vector<mpq_class>& parent_point);
+  Step branch(const SignCase& sc, std::vector<ProofNodeData>* nodes, const std::vector<mpq_class>& point);
+  std::optional<mpq_class> loss_at(const SignCase& sc, const std::vector<mpq_class>& point) const;
   std::vector<std::string> children(const SignCase& sc, size_t depth, const std::vector<mpq_class>& point) const;
   const std::vector<mpq_class>& realizability(uint32_t j);
   NodeProgram program(const SignCase& sc) const;
@@ -209,6 +211,17 @@ ErmSearch::Step ErmSearch::node(const SignCase& sc, std::vector<ProofNodeData>* 
         return Step::kGo;
       }
     }
+    // An inner node that a known point (the parent's) shows to have loss
+    // below the incumbent (minimise) or within gamma (budget) cannot be
+    // pruned, and needs no certificate: branch without solving.
+    if (depth < p_.num_samples() && !parent_point.empty()) {
+      if (auto loss = loss_at(sc, parent_point)) {
+        if (mode_ == Mode::kBudget ? *loss <= threshold_ : *loss < threshold_) {
+          nodes->push_back(std::move(nd));
+          return branch(sc, nodes, point);
+        }
+      }
+    }
     NodeSolution sol = solve_node_program(program(sc));
     ++stats_->lps_solved;
     if (!sol.ok) {
@@ -257,13 +270,40 @@ ErmSearch::Step ErmSearch::node(const SignCase& sc, std::vector<ProofNodeData>* 
     point = std::move(sol.point);
   }
   nodes->push_back(std::move(nd));
-  for (const std::string& kid : children(sc, depth, point)) {
+  return branch(sc, nodes, point);
+}
+
+ErmSearch::Step ErmSearch::branch(const SignCase& sc, std::vector<ProofNodeData>* nodes,
+                                  const std::vector<mpq_class>& point) {
+  for (const std::string& kid : children(sc, path_.size(), point)) {
     path_.push_back(kid);
     const Step st = node(sc, nodes, point);
     path_.pop_back();
     if (st != Step::kGo) return st;
   }
   return Step::kGo;
+}
+
+// The loss over the decided samples of `point` when it satisfies the sign
+// rows of the newest decided sample (the parent's point satisfies the
+// others); nullopt when it does not.
+std::optional<mpq_class> ErmSearch::loss_at(const SignCase& sc, const std::vector<mpq_class>& point) const {
+  const uint32_t m = ctx_.m, dz = ctx_.dz;
+  const size_t last = path_.size() - 1;
+  std::vector<mpq_class> r;
+  for (size_t s = 0; s < path_.size(); ++s) {
+    const auto& xt = ctx_.xt[order_[s]];
+    mpq_class f = p_.output_bias ? point[m * dz] : mpq_class(0);
+    for (uint32_t j = 0; j < m; ++j) {
+      mpq_class pre = 0;
+      for (uint32_t t = 0; t < dz; ++t) pre += point[j * dz + t] * xt[t];
+      const bool active = path_[s][j] == '1';
+      if (s == last && (active ? sgn(pre) < 0 : sgn(pre) > 0)) return std::nullopt;
+      if (active) f += sc.sign(j, 0) * pre;
+    }
+    r.push_back(f - p_.y[order_[s]][0]);
+  }
+  return loss_of_residuals(loss_, r);
 }
 
 ErmResult ErmSearch::run() {

@@ -2,6 +2,8 @@
 //
 //   relufit [--server HOST:PORT] solve FILE [--json] [options]
 //   relufit verify REQUEST.json RESPONSE.json [--remote]
+//   relufit minimize FILE [--loss linf|l1|l2] [--json]
+//   relufit min-width FILE [--max-width M] [--json]
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "algebra/checker.h"
+#include "client/erm_commands.h"
 #include "relufit/v1/relufit.grpc.pb.h"
 #include "server/convert.h"
 
@@ -414,6 +417,8 @@ int main(int argc, char** argv) {
                      "exit status is 2, neither valid nor invalid")
       ->capture_default_str()->check(CLI::PositiveNumber);
 
+  relufit::ErmCommands erm_commands(app);  // minimize, min-width (client/erm_commands.cpp)
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -424,6 +429,9 @@ int main(int argc, char** argv) {
     } else if (const char* env = std::getenv("RELUFIT_TOKEN")) {
       g_connection.token = env;
     }
+    const relufit::ErmClientHooks erm_hooks{
+        [&server] { return relufit::v1::ReluFitService::NewStub(make_channel(server)); }, prepare};
+    if (auto status = erm_commands.run(erm_hooks)) return *status;
     if (*solve) {
       csv.hidden_width = override_width;
       relufit::v1::SolveRequest req = load_request(file, csv);
@@ -565,6 +573,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*verify) {
+      // Minimize and MinWidth answers (told apart by their JSON).
+      if (auto status = relufit::verify_erm_files(request_file, response_file, remote, verify_time_limit, erm_hooks))
+        return *status;
       relufit::v1::VerifyRequest vr;
       std::string error;
       if (!relufit::parse_json(read_file(request_file), vr.mutable_request(), &error))

@@ -47,7 +47,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
 
 __all__ = [
     "ReluFitClient", "load_request", "request_from_dict", "request_from_json", "build_request",
-    "to_dict", "to_json", "to_fraction", "weights", "evaluate", "pb", "pb_grpc",
+    "to_dict", "to_json", "to_fraction", "weights", "evaluate", "regions", "to_torch", "pb", "pb_grpc",
 ]
 
 # What the client methods accept as a request.
@@ -195,6 +195,69 @@ def evaluate(network: dict, x: Sequence[ExactLike]) -> list:
     return result
 
 
+def regions(response: pb.SolveResponse) -> dict:
+    """The linear regions of a fit (``SolveResponse.regions``) as Fractions.
+
+    Present when the request set ``options.include_regions`` and the fit has
+    input_dim 1 or 2. Returns ``{"box": (lower, upper), "approximated": bool,
+    "regions": [{"vertices": [[x0, x1], ...], "activation": "10",
+    "maps": [(gradient, offset), ...]}, ...]}``; on each region output o is
+    ``gradient . x + offset``.
+    """
+    if not response.HasField("regions"):
+        raise ValueError("the response has no regions (set options.include_regions; "
+                         "input_dim 1 or 2, FEASIBLE only)")
+    fr = response.regions
+    return {
+        "box": ([Fraction(v) for v in fr.box_lower], [Fraction(v) for v in fr.box_upper]),
+        "approximated": fr.approximated,
+        "regions": [{
+            "vertices": [[Fraction(c) for c in v.coordinates] for v in r.vertices],
+            "activation": r.activation,
+            "maps": [([Fraction(g) for g in m.gradient], Fraction(m.offset)) for m in r.maps],
+        } for r in fr.regions],
+    }
+
+
+def _nearest_float(number: "pb.ExactNumber") -> float:
+    # float(Fraction) rounds to nearest; an irrational weight goes through its
+    # decimal rendering (options.decimal_digits, 30 by default).
+    return float(Fraction(number.rational)) if not number.HasField("algebraic") else float(number.decimal)
+
+
+def to_torch(response: pb.SolveResponse, *, dtype=None):
+    """The network of a FEASIBLE response as a ``torch.nn.Sequential``.
+
+    ``Linear(d, m) -> ReLU -> Linear(m, k)`` (without a bias where the
+    architecture has none), weights rounded to nearest from the exact ones;
+    ``dtype`` defaults to ``torch.float64``. Needs PyTorch (Debian:
+    python3-torch); raises ImportError without it.
+    """
+    import torch  # only here: PyTorch is optional
+
+    if response.verdict != pb.VERDICT_FEASIBLE:
+        raise ValueError(f"no network: verdict {pb.Verdict.Name(response.verdict)}")
+    dtype = dtype or torch.float64
+    neurons = response.network.neurons
+    d, m = len(neurons[0].input_weights), len(neurons)
+    k = len(neurons[0].output_weights)
+    hidden_bias = neurons[0].HasField("bias")
+    output_bias = len(response.network.output_bias) > 0
+    hidden = torch.nn.Linear(d, m, bias=hidden_bias, dtype=dtype)
+    output = torch.nn.Linear(m, k, bias=output_bias, dtype=dtype)
+    with torch.no_grad():
+        hidden.weight.copy_(torch.tensor(
+            [[_nearest_float(w) for w in n.input_weights] for n in neurons], dtype=dtype))
+        if hidden_bias:
+            hidden.bias.copy_(torch.tensor([_nearest_float(n.bias) for n in neurons], dtype=dtype))
+        output.weight.copy_(torch.tensor(
+            [[_nearest_float(n.output_weights[o]) for n in neurons] for o in range(k)], dtype=dtype))
+        if output_bias:
+            output.bias.copy_(torch.tensor(
+                [_nearest_float(c) for c in response.network.output_bias], dtype=dtype))
+    return torch.nn.Sequential(hidden, torch.nn.ReLU(), output)
+
+
 # --- Client ---------------------------------------------------------------
 
 
@@ -318,3 +381,49 @@ class ReluFitClient:
         """Runs the server's independent checker on a request and a response (Verify)."""
         message = pb.VerifyRequest(request=_as_request(request), response=response)
         return self._call(self._stub.Verify, message, timeout)
+
+    def minimize(self, request: RequestLike, loss: str = "linf", *,
+                 timeout: float | None = None) -> pb.MinimizeResponse:
+        """The least training error at the request's width (Minimize), exact.
+
+        ``loss`` is ``"linf"`` (largest |f(x_i) - y_i|), ``"l1"`` (their sum)
+        or ``"l2"`` (sum of squares). The checked MinimizeResponse holds
+        ``optimal_error`` (a ``"p/q"`` string; :func:`to_fraction` reads it),
+        the network reaching it and the proof of optimality.
+        """
+        message = pb.MinimizeRequest(request=_as_request(request), loss=_loss(loss))
+        return self._call(self._stub.Minimize, message, timeout)
+
+    def min_width(self, request: RequestLike, *, max_width: int = 0, max_error: str = "",
+                  loss: str = "linf", timeout: float | None = None) -> pb.MinWidthResponse:
+        """The smallest hidden width with a fit (MinWidth): ``width``, the fit
+        there and the INFEASIBLE proof at ``width - 1``, both checked.
+
+        ``max_error`` (an exact number string) asks for the smallest width
+        with training error at most that under ``loss`` instead of zero error.
+        """
+        req = _as_request(request)
+        if max_error:
+            req.options.max_error = _exact_str(max_error, "max_error")
+            req.options.loss = _loss(loss)
+        message = pb.MinWidthRequest(request=req, max_width=max_width)
+        return self._call(self._stub.MinWidth, message, timeout)
+
+    def verify_minimize(self, request: pb.MinimizeRequest, response: pb.MinimizeResponse, *,
+                        timeout: float | None = None) -> pb.VerifyResponse:
+        """Runs the server's checker on a Minimize answer (Verify)."""
+        message = pb.VerifyRequest(minimize_request=request, minimize_response=response)
+        return self._call(self._stub.Verify, message, timeout)
+
+    def verify_min_width(self, request: pb.MinWidthRequest, response: pb.MinWidthResponse, *,
+                         timeout: float | None = None) -> pb.VerifyResponse:
+        """Runs the server's checker on a MinWidth answer (Verify)."""
+        message = pb.VerifyRequest(min_width_request=request, min_width_response=response)
+        return self._call(self._stub.Verify, message, timeout)
+
+
+def _loss(name: str) -> int:
+    losses = {"linf": pb.LOSS_LINF, "l1": pb.LOSS_L1, "l2": pb.LOSS_L2}
+    if name not in losses:
+        raise ValueError(f"loss: choose linf, l1 or l2, not {name!r}")
+    return losses[name]

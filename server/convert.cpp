@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "algebra/number.h"
+#include "server/erm_convert.h"
 
 namespace relufit {
 namespace {
@@ -50,6 +51,7 @@ void proof_node_to_proto(const ProofNodeData& nd, v1::ProofNode* n) {
     ke->set_row(e.row);
     ke->set_value(e.value);
   }
+  if (!nd.bound.empty()) n->set_erm_bound(nd.bound);
   for (const auto& t : nd.products) {
     auto* pt = n->add_products();
     pt->set_kind(static_cast<v1::ProductTerm::Kind>(t.kind));
@@ -69,6 +71,7 @@ ProofNodeData proof_node_from_proto(const v1::ProofNode& n) {
   nd.neuron = n.neuron();
   for (const auto& e : n.farkas()) nd.farkas.push_back({e.row(), e.value()});
   for (const auto& e : n.kappa()) nd.kappa.push_back({e.row(), e.value()});
+  nd.bound = n.erm_bound();
   for (const auto& t : n.products())
     nd.products.push_back({static_cast<ProductKind>(t.kind()), t.a(), t.b(), t.c(), t.d(), t.coefficient()});
   return nd;
@@ -86,6 +89,8 @@ RequestData request_from_proto(const v1::SolveRequest& request) {
     r.x.emplace_back(s.x().begin(), s.x().end());
     r.y.emplace_back(s.y().begin(), s.y().end());
   }
+  r.loss = loss_from_proto(request.options().loss());
+  r.max_error = request.options().max_error();
   return r;
 }
 
@@ -103,6 +108,8 @@ v1::SolveRequest request_to_proto(const RequestData& r) {
     if (i < r.y.size())
       for (const auto& v : r.y[i]) s->add_y(v);
   }
+  if (r.loss != Loss::kUnspecified) out.mutable_options()->set_loss(loss_to_proto(r.loss));
+  if (!r.max_error.empty()) out.mutable_options()->set_max_error(r.max_error);
   return out;
 }
 
@@ -131,6 +138,8 @@ v1::SolveResponse answer_to_proto(const AnswerData& a, unsigned digits, bool inc
       // A few bytes: sent even without include_proof, like the conflicting pair.
       cert->mutable_breakpoint_bound()->set_output(a.certificate.breakpoint_output);
       cert->mutable_breakpoint_bound()->set_min_breakpoints(a.certificate.min_breakpoints);
+    } else if (a.certificate.kind == CertificateData::Kind::kErmTree && include_proof) {
+      erm_tree_to_proto(a.certificate, cert->mutable_erm_tree());
     } else if (a.certificate.kind == CertificateData::Kind::kCaseTree && include_proof) {
       auto* tree = cert->mutable_case_tree();
       for (const auto& sc : a.certificate.case_tree.cases) {
@@ -173,6 +182,8 @@ AnswerData answer_from_proto(const v1::SolveResponse& r) {
     a.certificate.kind = CertificateData::Kind::kBreakpointBound;
     a.certificate.breakpoint_output = cert.breakpoint_bound().output();
     a.certificate.min_breakpoints = cert.breakpoint_bound().min_breakpoints();
+  } else if (cert.has_erm_tree()) {
+    erm_tree_from_proto(cert.erm_tree(), &a.certificate);
   } else if (cert.has_case_tree()) {
     a.certificate.kind = CertificateData::Kind::kCaseTree;
     auto& tree = a.certificate.case_tree;

@@ -9,6 +9,7 @@
 #include "algebra/checker.h"
 #include "algebra/solver.h"
 #include "server/convert.h"
+#include "server/erm_convert.h"
 
 namespace relufit {
 
@@ -105,6 +106,7 @@ ValidationError run_pipeline(const v1::SolveRequest& request, const ServiceOptio
                answer.stats.lps_solved, answer.reason.empty() ? "" : ": ", answer.reason);
   const bool include_proof = !opts.has_include_proof() || opts.include_proof();
   *response = answer_to_proto(answer, settings.decimal_digits, include_proof);
+  if (sgn(problem.max_error) > 0) response->set_loss(loss_to_proto(problem.loss));
   return {};
 }
 

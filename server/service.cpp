@@ -9,6 +9,7 @@
 #include "algebra/checker.h"
 #include "algebra/export.h"
 #include "server/convert.h"
+#include "server/erm_pipeline.h"
 
 namespace relufit {
 namespace {
@@ -178,6 +179,7 @@ grpc::Status ReluFitServiceImpl::Verify(grpc::ServerContext* context, const v1::
   if (auto denied = authorize(context); !denied.ok()) return denied;
   std::shared_ptr<Admission> admitted;
   if (auto busy = admit(request->ByteSizeLong(), &admitted); !busy.ok()) return busy;
+  if (is_erm_verify(*request)) return VerifyErm(context, request, response);
   const RequestData data = request_from_proto(request->request());
   Problem problem;
   if (auto e = build_problem(data, options_.limits, &problem); !e.ok()) return to_grpc(e);

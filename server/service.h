@@ -31,6 +31,11 @@ class ReluFitServiceImpl final : public v1::ReluFitService::Service {
                       v1::VerifyResponse* response) override;
   grpc::Status Export(grpc::ServerContext* context, const v1::ExportRequest* request,
                       v1::ExportResponse* response) override;
+  // Minimize, MinWidth and VerifyErm are in erm_service.cpp.
+  grpc::Status Minimize(grpc::ServerContext* context, const v1::MinimizeRequest* request,
+                        v1::MinimizeResponse* response) override;
+  grpc::Status MinWidth(grpc::ServerContext* context, const v1::MinWidthRequest* request,
+                        v1::MinWidthResponse* response) override;
   grpc::Status SubmitJob(grpc::ServerContext* context, const v1::SubmitJobRequest* request,
                          v1::SubmitJobResponse* response) override;
   grpc::Status GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
@@ -46,6 +51,9 @@ class ReluFitServiceImpl final : public v1::ReluFitService::Service {
   // OK and the caller's Viewer (caller_of, server/auth.h), or
   // UNAUTHENTICATED.
   grpc::Status authorize(const grpc::ServerContext* context, Viewer* viewer = nullptr) const;
+  // Verify of a Minimize or MinWidth answer.
+  grpc::Status VerifyErm(grpc::ServerContext* context, const v1::VerifyRequest* request,
+                         v1::VerifyResponse* response);
   // Admission by bytes: reserves kInflightFactor x `message_bytes` of the
   // in-flight budget for the call (released by the returned guard), or
   // answers RESOURCE_EXHAUSTED.

@@ -106,7 +106,7 @@ def run_checks(args, env, addr, planted):
     # 2. The module directly.
     import grpc
     from relufit_client import (ReluFitClient, build_request, evaluate, load_request, pb,
-                                request_from_dict, to_dict, weights)
+                                request_from_dict, to_dict, to_fraction, weights)
 
     with ReluFitClient(addr, timeout=60) as client:
         if job:
@@ -123,6 +123,24 @@ def run_checks(args, env, addr, planted):
                   "cancelling a finished job leaves it DONE")
             check(any(j.job_id == job_id for j in client.list_jobs()), "list_jobs lists the job")
 
+        # Minimize and MinWidth (issue 15): XOR with one neuron has least
+        # L-inf error 1/2 and needs width 2 (hand-derived, tests/unit/erm_test.cpp).
+        xor_path = os.path.join(args.golden, "xor_m1.json")
+        least = client.minimize(xor_path, "linf")
+        check(least.status == pb.MINIMIZE_STATUS_OPTIMAL and to_fraction(least.optimal_error) == Fraction(1, 2)
+              and least.loss == pb.LOSS_LINF, "minimize: XOR, one neuron, least L-inf error 1/2", str(least))
+        check(client.verify_minimize(pb.MinimizeRequest(request=load_request(xor_path), loss=pb.LOSS_LINF),
+                                     least).valid, "Verify accepts the Minimize answer")
+        forged = pb.MinimizeResponse()
+        forged.CopyFrom(least)
+        forged.optimal_error = "1/3"
+        check(not client.verify_minimize(pb.MinimizeRequest(request=load_request(xor_path), loss=pb.LOSS_LINF),
+                                         forged).valid, "Verify rejects a forged optimum")
+        width = client.min_width(xor_path, max_width=4)
+        check(width.verdict == pb.VERDICT_FEASIBLE and width.width == 2
+              and width.below.verdict == pb.VERDICT_INFEASIBLE, "min_width: XOR needs width 2", str(width))
+        check(client.verify_min_width(pb.MinWidthRequest(request=load_request(xor_path), max_width=4),
+                                      width).valid, "Verify accepts the MinWidth answer")
         xor = client.solve(os.path.join(args.golden, "xor_m1.json"))
         check(xor.verdict == pb.VERDICT_INFEASIBLE and xor.certificate.HasField("case_tree"),
               "solve(path) of xor_m1: INFEASIBLE with a case tree")

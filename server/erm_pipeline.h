@@ -1,0 +1,27 @@
+// The pipelines of Minimize and MinWidth (and the Verify of their answers):
+// request -> validate -> solve (algebra/erm.h, min_width.h) -> independent
+// check (algebra/checker_erm.h) -> response. An answer the checker rejects
+// becomes UNKNOWN with the checker's reason. Knows proto messages, not gRPC.
+#pragma once
+
+#include "algebra/checker.h"
+#include "algebra/problem.h"
+#include "relufit/v1/relufit.pb.h"
+#include "server/pipeline.h"
+
+namespace relufit {
+
+ValidationError run_minimize(const v1::MinimizeRequest& request, const ServiceOptions& options,
+                             const PipelineControl& control, v1::MinimizeResponse* response);
+
+ValidationError run_min_width(const v1::MinWidthRequest& request, const ServiceOptions& options,
+                              const PipelineControl& control, v1::MinWidthResponse* response);
+
+// Whether a VerifyRequest carries a Minimize or MinWidth answer.
+bool is_erm_verify(const v1::VerifyRequest& request);
+
+// Checks that answer (validation errors in *error).
+CheckResult verify_erm(const v1::VerifyRequest& request, const ServiceOptions& options,
+                       const CheckControl& control, ValidationError* error);
+
+}  // namespace relufit
