@@ -17,6 +17,7 @@ RUN apt-get update \
       libgmp-dev libflint-dev libflint-arb-dev libcalcium-dev libglpk-dev \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto \
       libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev \
+      libcairo2-dev libcgal-dev \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -30,10 +31,11 @@ ARG DEBIAN_FRONTEND=noninteractive
 # Runtime libraries only (from ldd of the three binaries): gRPC C++ (pulls in
 # libgrpc29, abseil, c-ares, re2, OpenSSL), protobuf, FLINT 2.9 (libflint17,
 # with NTL, gf2x, MPFR), Arb and Calcium (with antic) for real algebraic
-# numbers, GLPK (lifted LPs of product certificates), GMP, spdlog with fmt, SQLite.
+# numbers, cairo and a font (relufit plot), GLPK (lifted LPs of product certificates), GMP, spdlog with fmt, SQLite.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libgrpc++1.51 libprotobuf32 libflint17 libflint-arb2 libcalcium0 libantic0 libglpk40 libmpfr6 libgmp10 libspdlog1.10 libfmt9 libsqlite3-0 \
+      libcairo2 fonts-dejavu-core \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && groupadd --system --gid 10001 relufit \

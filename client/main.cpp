@@ -2,6 +2,8 @@
 //
 //   relufit [--server HOST:PORT] solve FILE [--json] [options]
 //   relufit verify REQUEST.json RESPONSE.json [--remote]
+//   relufit plot REQUEST.json RESPONSE.json -o OUT.png|OUT.svg|OUT.pdf
+//   relufit model REQUEST.json RESPONSE.json --format onnx|smt2|python -o OUT
 //   relufit minimize FILE [--loss linf|l1|l2] [--json]
 //   relufit min-width FILE [--max-width M] [--json]
 #include <grpcpp/grpcpp.h>
@@ -14,6 +16,8 @@
 #include <unistd.h>
 
 #include "algebra/checker.h"
+#include "client/model_export.h"
+#include "client/plot.h"
 #include "client/erm_commands.h"
 #include "relufit/v1/relufit.grpc.pb.h"
 #include "server/convert.h"
@@ -309,6 +313,21 @@ void print_job_result(const relufit::v1::Job& job, int num_samples, bool json) {
     print_human(num_samples, job.result());
 }
 
+// A request and a response in protobuf JSON (verify, plot, model).
+void load_pair(const std::string& request_file, const std::string& response_file, relufit::v1::SolveRequest* req,
+               relufit::v1::SolveResponse* resp) {
+  std::string error;
+  if (!relufit::parse_json(read_file(request_file), req, &error))
+    throw Failure{request_file + ": not a SolveRequest in protobuf JSON: " + error};
+  if (!relufit::parse_json(read_file(response_file), resp, &error))
+    throw Failure{response_file + ": not a SolveResponse in protobuf JSON: " + error};
+}
+
+std::string base_name(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -346,6 +365,9 @@ int main(int argc, char** argv) {
   solve->add_option("--digits", digits, "Significant digits of decimal renderings (default 30)")
       ->check(CLI::Range(1, 1000));
   solve->add_flag("--no-proof", no_proof, "Leave the infeasibility case tree out of the response");
+  bool regions = false;
+  solve->add_flag("--regions", regions,
+                  "Include the linear regions of a fit (input_dim <= 2) in the response (with --json)");
   solve->add_option("--input-dim", csv.input_dim, "CSV: number of input columns (the rest are labels)");
   solve->add_option("--hidden-width", override_width,
                     "Hidden width (required for CSV; overrides the JSON request's)");
@@ -419,6 +441,27 @@ int main(int argc, char** argv) {
 
   relufit::ErmCommands erm_commands(app);  // minimize, min-width (client/erm_commands.cpp)
 
+  auto* plot = app.add_subcommand(
+      "plot", "Draw an answer: a fit (input_dim 1: the function; input_dim 2: its linear regions)\n"
+              "or an infeasibility proof. PNG, SVG or PDF, after the output's extension");
+  std::string plot_out;
+  plot->add_option("REQUEST", request_file, "SolveRequest in protobuf JSON")->required()->check(CLI::ExistingFile);
+  plot->add_option("RESPONSE", response_file, "SolveResponse in protobuf JSON (relufit solve --json)")
+      ->required()->check(CLI::ExistingFile);
+  plot->add_option("-o,--output", plot_out, "The picture: OUT.png, OUT.svg or OUT.pdf")->required();
+
+  auto* model = app.add_subcommand(
+      "model", "Write the fitted network of a FEASIBLE answer for other tools: ONNX (float weights),\n"
+               "an SMT-LIB model (exact, algebraic weights as root-of-with-interval) or Python (Fractions)");
+  std::string model_format = "onnx", model_out;
+  bool model_double = false;
+  model->add_option("REQUEST", request_file, "SolveRequest in protobuf JSON")->required()->check(CLI::ExistingFile);
+  model->add_option("RESPONSE", response_file, "SolveResponse in protobuf JSON")->required()->check(CLI::ExistingFile);
+  model->add_option("--format", model_format, "onnx, smt2 or python")
+      ->capture_default_str()->check(CLI::IsMember({"onnx", "smt2", "python"}));
+  model->add_option("-o,--output", model_out, "Write to this file (required for onnx; else stdout)");
+  model->add_flag("--double", model_double, "ONNX: float64 tensors instead of float32");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -441,6 +484,7 @@ int main(int argc, char** argv) {
       if (threads > 0) req.mutable_options()->set_threads(threads);
       if (digits > 0) req.mutable_options()->set_decimal_digits(digits);
       if (no_proof) req.mutable_options()->set_include_proof(false);
+      if (regions) req.mutable_options()->set_include_regions(true);
       auto stub = connect(server);
       if (!json && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO)) {
         // On a terminal the solve runs as a job so long work shows progress.
@@ -572,16 +616,51 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
+    if (*plot) {
+      relufit::v1::SolveRequest req;
+      relufit::v1::SolveResponse resp;
+      load_pair(request_file, response_file, &req, &resp);
+      relufit::PlotOptions options{base_name(request_file), base_name(response_file)};
+      try {
+        relufit::plot_answer(req, resp, plot_out, options);
+      } catch (const std::runtime_error& e) {
+        throw Failure{e.what()};
+      }
+      return 0;
+    }
+    if (*model) {
+      relufit::v1::SolveRequest req;
+      relufit::v1::SolveResponse resp;
+      load_pair(request_file, response_file, &req, &resp);
+      relufit::ModelOptions options;
+      options.onnx_double = model_double;
+      options.request_name = base_name(request_file);
+      const auto format = model_format == "onnx" ? relufit::ModelFormat::kOnnx
+                          : model_format == "smt2" ? relufit::ModelFormat::kSmt2
+                                                   : relufit::ModelFormat::kPython;
+      if (format == relufit::ModelFormat::kOnnx && model_out.empty())
+        throw Failure{"an ONNX model is binary: name the file with -o"};
+      std::string bytes;
+      try {
+        bytes = relufit::export_model(req, resp, format, options);
+      } catch (const std::runtime_error& e) {
+        throw Failure{e.what()};
+      }
+      if (model_out.empty()) {
+        std::cout << bytes;
+      } else {
+        std::ofstream f(model_out, std::ios::binary);
+        f << bytes;
+        if (!f) throw Failure{"cannot write " + model_out};
+      }
+      return 0;
+    }
     if (*verify) {
       // Minimize and MinWidth answers (told apart by their JSON).
       if (auto status = relufit::verify_erm_files(request_file, response_file, remote, verify_time_limit, erm_hooks))
         return *status;
       relufit::v1::VerifyRequest vr;
-      std::string error;
-      if (!relufit::parse_json(read_file(request_file), vr.mutable_request(), &error))
-        throw Failure{request_file + ": not a SolveRequest in protobuf JSON: " + error};
-      if (!relufit::parse_json(read_file(response_file), vr.mutable_response(), &error))
-        throw Failure{response_file + ": not a SolveResponse in protobuf JSON: " + error};
+      load_pair(request_file, response_file, vr.mutable_request(), vr.mutable_response());
       bool valid = false;
       std::string message;
       if (remote) {

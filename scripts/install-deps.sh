@@ -11,6 +11,11 @@ PACKAGES=(
   libgtest-dev clang libclang-rt-14-dev
   openmpi-bin libopenmpi-dev
   z3 cvc5 gnuplot-nox openssl python3 python3-grpcio python3-protobuf
+  # Pictures and model export (relufit plot / model): cairo, CGAL's
+  # Arrangement_2 (header-only), a font for the text; the tests read ONNX
+  # models back with python3-onnx and numpy, and run to_torch() with
+  # Debian's PyTorch (about 50 MB to download, under a minute here).
+  libcairo2-dev libcgal-dev fonts-dejavu-core python3-onnx python3-numpy python3-torch
 )
 
 missing=()

@@ -77,6 +77,27 @@ ProofNodeData proof_node_from_proto(const v1::ProofNode& n) {
   return nd;
 }
 
+v1::FitRegions regions_to_proto(const FitRegionsData& data) {
+  v1::FitRegions out;
+  for (const auto& v : data.box_lower) out.add_box_lower(rational_to_string(v));
+  for (const auto& v : data.box_upper) out.add_box_upper(rational_to_string(v));
+  for (const auto& r : data.regions) {
+    auto* region = out.add_regions();
+    for (const auto& p : r.vertices) {
+      auto* point = region->add_vertices();
+      for (const auto& c : p) point->add_coordinates(rational_to_string(c));
+    }
+    region->set_activation(r.activation);
+    for (const auto& m : r.maps) {
+      auto* map = region->add_maps();
+      for (const auto& g : m.gradient) map->add_gradient(rational_to_string(g));
+      map->set_offset(rational_to_string(m.offset));
+    }
+  }
+  out.set_approximated(data.approximated);
+  return out;
+}
+
 RequestData request_from_proto(const v1::SolveRequest& request) {
   RequestData r;
   const auto& arch = request.architecture();

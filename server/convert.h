@@ -5,6 +5,7 @@
 #include <string>
 
 #include "algebra/answer.h"
+#include "algebra/regions.h"
 #include "relufit/v1/relufit.pb.h"
 
 namespace relufit {
@@ -15,6 +16,9 @@ v1::SolveRequest request_to_proto(const RequestData& request);
 // `digits`: significant digits of the decimal renderings.
 v1::SolveResponse answer_to_proto(const AnswerData& answer, unsigned digits, bool include_proof);
 AnswerData answer_from_proto(const v1::SolveResponse& response);
+
+// The linear regions of a fit (SolveResponse.regions), numbers as "p/q".
+v1::FitRegions regions_to_proto(const FitRegionsData& regions);
 
 // One node of a case tree (both directions; the proto's own fields).
 void proof_node_to_proto(const ProofNodeData& node, v1::ProofNode* out);

@@ -106,6 +106,13 @@ ValidationError run_pipeline(const v1::SolveRequest& request, const ServiceOptio
                answer.stats.lps_solved, answer.reason.empty() ? "" : ": ", answer.reason);
   const bool include_proof = !opts.has_include_proof() || opts.include_proof();
   *response = answer_to_proto(answer, settings.decimal_digits, include_proof);
+  if (opts.include_regions() && answer.verdict == Verdict::kFeasible && problem.input_dim <= 2) {
+    std::string error;
+    if (auto regions = fit_regions(problem, answer.network, &error))
+      *response->mutable_regions() = regions_to_proto(*regions);
+    else
+      spdlog::warn("regions of a checked fit not computed: {}", error);
+  }
   if (sgn(problem.max_error) > 0) response->set_loss(loss_to_proto(problem.loss));
   return {};
 }
