@@ -47,6 +47,15 @@ class ErmSearch {
   Step visit(const SignCase& sc, std::vector<SignCaseData>* out);
   Step node(const SignCase& sc, std::vector<ProofNodeData>* nodes, const std::vector<mpq_class>& parent_point);
   Step branch(const SignCase& sc, std::vector<ProofNodeData>* nodes, const std::vector<mpq_class>& point);
+  struct QuickTest {
+    enum class Kind { kNone, kBound, kPoint };
+    Kind kind = Kind::kNone;
+    std::vector<mpq_class> point, lambda, mu;
+    mpq_class loss, bound;
+  };
+  QuickTest quick_test(const SignCase& sc) const;
+  void leaf_with_bound(const std::vector<mpq_class>& lambda, const std::vector<mpq_class>& mu,
+                       const mpq_class& bound, ProofNodeData* nd) const;
   std::optional<mpq_class> loss_at(const SignCase& sc, const std::vector<mpq_class>& point) const;
   std::vector<std::string> children(const SignCase& sc, size_t depth, const std::vector<mpq_class>& point) const;
   const std::vector<mpq_class>& realizability(uint32_t j);
@@ -222,6 +231,33 @@ ErmSearch::Step ErmSearch::node(const SignCase& sc, std::vector<ProofNodeData>* 
         }
       }
     }
+    // L-infinity and L1: the node LP with the loss fixed at the threshold
+    // (erm.h) is a feasibility LP for the fast exact solver (lp.h). If it is
+    // empty its Farkas vector is a dual bound above the threshold: a leaf.
+    // If it has a point of loss below the threshold (minimise) or within it
+    // (budget), the node cannot be pruned: branch, or at a complete node in
+    // budget mode, that point is the fit.
+    if (loss_ != Loss::kL2) {
+      QuickTest q = quick_test(sc);
+      ++stats_->lps_solved;
+      if (q.kind == QuickTest::Kind::kBound) {
+        leaf_with_bound(q.lambda, q.mu, q.bound, &nd);
+        nodes->push_back(std::move(nd));
+        return Step::kGo;
+      }
+      if (q.kind == QuickTest::Kind::kPoint) {
+        const bool below = mode_ == Mode::kBudget ? q.loss <= threshold_ : q.loss < threshold_;
+        if (below && depth < p_.num_samples()) {
+          nodes->push_back(std::move(nd));
+          return branch(sc, nodes, q.point);
+        }
+        if (below && mode_ == Mode::kBudget) {
+          fit_ = fit_from_point(sc, q.point);
+          threshold_ = training_error(p_, loss_, *fit_);
+          return Step::kFit;
+        }
+      }
+    }
     NodeSolution sol = solve_node_program(program(sc));
     ++stats_->lps_solved;
     if (!sol.ok) {
@@ -253,17 +289,7 @@ ErmSearch::Step ErmSearch::node(const SignCase& sc, std::vector<ProofNodeData>* 
       }
     }
     if (prune || complete) {
-      nd.kind = ProofNodeKind::kErmBound;
-      const uint32_t rows = ctx_.m + 1;
-      for (size_t s = 0; s < depth; ++s) {
-        if (sgn(sol.lambda[s]) != 0)
-          nd.farkas.push_back({static_cast<uint32_t>(rows * s), rational_to_string(sol.lambda[s])});
-        for (uint32_t j = 0; j < ctx_.m; ++j)
-          if (sgn(sol.mu[s * ctx_.m + j]) != 0)
-            nd.farkas.push_back({static_cast<uint32_t>(rows * s + 1 + j),
-                                 rational_to_string(sol.mu[s * ctx_.m + j])});
-      }
-      nd.bound = rational_to_string(sol.bound);
+      leaf_with_bound(sol.lambda, sol.mu, sol.bound, &nd);
       nodes->push_back(std::move(nd));
       return Step::kGo;
     }
@@ -271,6 +297,90 @@ ErmSearch::Step ErmSearch::node(const SignCase& sc, std::vector<ProofNodeData>* 
   }
   nodes->push_back(std::move(nd));
   return branch(sc, nodes, point);
+}
+
+void ErmSearch::leaf_with_bound(const std::vector<mpq_class>& lambda, const std::vector<mpq_class>& mu,
+                                const mpq_class& bound, ProofNodeData* nd) const {
+  nd->kind = ProofNodeKind::kErmBound;
+  const uint32_t rows = ctx_.m + 1;
+  for (size_t s = 0; s < path_.size(); ++s) {
+    if (sgn(lambda[s]) != 0) nd->farkas.push_back({static_cast<uint32_t>(rows * s), rational_to_string(lambda[s])});
+    for (uint32_t j = 0; j < ctx_.m; ++j)
+      if (sgn(mu[s * ctx_.m + j]) != 0)
+        nd->farkas.push_back({static_cast<uint32_t>(rows * s + 1 + j), rational_to_string(mu[s * ctx_.m + j])});
+  }
+  nd->bound = rational_to_string(bound);
+}
+
+// The node LP with the loss fixed at threshold_ (L-infinity: f_s >= y - t,
+// -f_s >= -y - t; L1: f_s + e_s >= y, -f_s + e_s >= -y, -sum e_s >= -t; then
+// the sign rows), by the fast exact feasibility solver. Its Farkas vector
+// (alpha, beta on the two sample rows, mu on the sign rows) gives lambda_s =
+// alpha_s - beta_s with sum lambda_s y_s > t ||lambda||_*, i.e. a dual bound
+// above t; it is verified exactly here and used only if it is.
+ErmSearch::QuickTest ErmSearch::quick_test(const SignCase& sc) const {
+  QuickTest out;
+  const NodeProgram np = program(sc);
+  const size_t nb = np.num_vars, ns = np.residual_rows.size();
+  const bool l1 = loss_ == Loss::kL1;
+  const size_t nv = nb + (l1 ? ns : 0);
+  std::vector<LpRow> rows;
+  for (size_t s = 0; s < ns; ++s) {
+    for (int sign : {1, -1}) {
+      LpRow r;
+      r.coeffs.assign(nv, mpq_class(0));
+      for (size_t j = 0; j < nb; ++j) r.coeffs[j] = sign * np.residual_rows[s][j];
+      if (l1) {
+        r.coeffs[nb + s] = 1;
+        r.rhs = sign * np.labels[s];
+      } else {
+        r.rhs = sign * np.labels[s] - threshold_;
+      }
+      rows.push_back(std::move(r));
+    }
+  }
+  for (const auto& g : np.sign_rows) {
+    LpRow r;
+    r.coeffs.assign(nv, mpq_class(0));
+    for (size_t j = 0; j < nb; ++j) r.coeffs[j] = g[j];
+    rows.push_back(std::move(r));
+  }
+  if (l1) {
+    LpRow r;
+    r.coeffs.assign(nv, mpq_class(0));
+    for (size_t s = 0; s < ns; ++s) r.coeffs[nb + s] = -1;
+    r.rhs = -threshold_;
+    rows.push_back(std::move(r));
+  }
+  LpResult res = solve_lp_feasibility(rows, nv, nullptr);
+  if (res.feasible) {
+    out.kind = QuickTest::Kind::kPoint;
+    out.point.assign(res.point.begin(), res.point.begin() + static_cast<long>(nb));
+    std::vector<mpq_class> r(ns);
+    for (size_t s = 0; s < ns; ++s) {
+      mpq_class f = 0;
+      for (size_t j = 0; j < nb; ++j) f += np.residual_rows[s][j] * out.point[j];
+      r[s] = f - np.labels[s];
+    }
+    out.loss = loss_of_residuals(loss_, r);
+    return out;
+  }
+  out.lambda.resize(ns);
+  for (size_t s = 0; s < ns; ++s) out.lambda[s] = res.farkas[2 * s] - res.farkas[2 * s + 1];
+  out.mu.assign(res.farkas.begin() + static_cast<long>(2 * ns),
+                res.farkas.begin() + static_cast<long>(2 * ns + np.sign_rows.size()));
+  // The identity sum lambda_s f_s + sum mu_q g_q = 0 and mu >= 0, exactly.
+  for (const auto& v : out.mu)
+    if (sgn(v) < 0) return out;
+  for (size_t j = 0; j < nb; ++j) {
+    mpq_class sum = 0;
+    for (size_t s = 0; s < ns; ++s) sum += out.lambda[s] * np.residual_rows[s][j];
+    for (size_t q = 0; q < np.sign_rows.size(); ++q) sum += out.mu[q] * np.sign_rows[q][j];
+    if (sgn(sum) != 0) return out;
+  }
+  out.bound = dual_bound(loss_, out.lambda, np.labels);
+  if (out.bound > threshold_) out.kind = QuickTest::Kind::kBound;
+  return out;
 }
 
 ErmSearch::Step ErmSearch::branch(const SignCase& sc, std::vector<ProofNodeData>* nodes,
@@ -314,6 +424,10 @@ ErmResult ErmSearch::run() {
   }
   if (loss_ == Loss::kUnspecified) loss_ = Loss::kLinf;
   order_ = choose_sample_order(p_);
+  LpStop stop;
+  stop.deadline = control_.deadline;
+  stop.cancelled = control_.cancelled;
+  LpStopScope stop_scope(&stop);
   if (mode_ == Mode::kMinimize) {
     // Incumbent: the best constant network (every neuron zero).
     ExactFit fit;
@@ -342,7 +456,12 @@ ErmResult ErmSearch::run() {
     data.output_signs = sc.strings();
     data.sample_order = order_;
     path_.clear();
-    const Step st = node(sc, &data.nodes, {});
+    Step st = Step::kStop;
+    try {
+      st = node(sc, &data.nodes, {});
+    } catch (const LpStopped& e) {
+      reason_ = e.what();
+    }
     if (st == Step::kFit) {
       result.status = ErmResult::Status::kFeasible;
       result.error = threshold_;

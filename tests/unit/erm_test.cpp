@@ -89,6 +89,58 @@ TEST(Erm, XorOneNeuronL2IsTwoThirds) {
   EXPECT_EQ(a.optimal_error, "2/3");
 }
 
+// |x| at x = -1, 0, 1 (labels 1, 0, 1) with one neuron and both biases:
+// f = c + a max(0, w x + b) is monotone, so f(-1) <= f(0) or f(0) >= f(1)
+// (by symmetry take f(-1) <= f(0) = v, f(-1) = u). L-inf: 1 - u <= e and
+// v <= e with u <= v give e >= 1/2 (the constant 1/2 reaches it). L1:
+// |1 - u| + |v| >= 1 - u + v >= 1, reached by f = max(0, x). Squared L2:
+// (1 - u)^2 + v^2 >= 1/2 for u <= v (least at u = v = 1/2), reached by
+// f = 1/2 + max(0, x) / 2.
+TEST(Erm, AbsoluteValueOneNeuron) {
+  const RequestData r = request(1, 1, {{"-1"}, {"0"}, {"1"}}, {"1", "0", "1"});
+  for (auto [loss, want] : {std::pair{Loss::kLinf, "1/2"}, std::pair{Loss::kL1, "1"}, std::pair{Loss::kL2, "1/2"}}) {
+    const auto a = minimize_checked(r, loss);
+    ASSERT_EQ(a.status, MinimizeAnswerData::Status::kOptimal) << a.reason;
+    EXPECT_EQ(a.optimal_error, want) << loss_name(loss);
+  }
+  // Two neurons fit |x| exactly: the optimum is 0 for every loss.
+  const RequestData r2 = request(1, 2, {{"-1"}, {"0"}, {"1"}}, {"1", "0", "1"});
+  for (Loss loss : {Loss::kLinf, Loss::kL1, Loss::kL2}) EXPECT_EQ(minimize_checked(r2, loss).optimal_error, "0");
+}
+
+// Scaling the labels by 3 scales every network's residuals by 3 (scale a and
+// c), so the L-inf optimum becomes 3/2 and the squared L2 one 9/2.
+TEST(Erm, ScaledLabelsScaleTheOptimum) {
+  RequestData r = request(1, 1, {{"-1"}, {"0"}, {"1"}}, {"3", "0", "3"});
+  EXPECT_EQ(minimize_checked(r, Loss::kLinf).optimal_error, "3/2");
+  EXPECT_EQ(minimize_checked(r, Loss::kL2).optimal_error, "9/2");
+}
+
+TEST(Erm, SeveralOutputsAreUnknownWithAReason) {
+  RequestData r = xor_request(1);
+  r.output_dim = 2;
+  for (auto& y : r.y) y.push_back("0");
+  const auto a = solve_minimize(problem_of(r), Loss::kLinf, SolveSettings{});
+  EXPECT_EQ(a.status, MinimizeAnswerData::Status::kUnknown);
+  EXPECT_FALSE(a.reason.empty());
+  EXPECT_TRUE(check_minimize_answer(r, a).valid);
+}
+
+TEST(Erm, NodeLimitGivesUnknownWithTheBestNetwork) {
+  const RequestData r = xor_request(1);
+  SolveSettings s;
+  s.control.node_limit = 3;
+  const auto a = solve_minimize(problem_of(r), Loss::kL1, s);
+  EXPECT_EQ(a.status, MinimizeAnswerData::Status::kUnknown);
+  EXPECT_EQ(a.reason, "node limit");
+  EXPECT_FALSE(a.best_error.empty());
+  CheckResult c = check_minimize_answer(r, a);
+  EXPECT_TRUE(c.valid) << c.message;
+  MinimizeAnswerData wrong = a;
+  wrong.best_error = "0";
+  EXPECT_FALSE(check_minimize_answer(r, wrong).valid);
+}
+
 TEST(Erm, TamperedOptimumIsRejected) {
   const RequestData r = xor_request(1);
   MinimizeAnswerData a = solve_minimize(problem_of(r), Loss::kLinf, SolveSettings{});
