@@ -19,6 +19,7 @@
 #include "client/model_export.h"
 #include "client/plot.h"
 #include "client/erm_commands.h"
+#include "client/csv.h"
 #include "relufit/v1/relufit.grpc.pb.h"
 #include "server/convert.h"
 
@@ -70,64 +71,17 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string trim(const std::string& s) {
-  size_t a = s.find_first_not_of(" \t\r\n"), b = s.find_last_not_of(" \t\r\n");
-  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
-}
-
-bool looks_numeric(const std::string& s) {
-  return !s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' ||
-                        s[0] == '+' || s[0] == '.');
-}
-
-struct CsvArchitecture {
-  uint32_t input_dim = 0, hidden_width = 0;
-  bool no_hidden_bias = false, no_output_bias = false;
-};
-
-// CSV: one sample per line, input_dim input columns then the labels; '#'
-// comments and a non-numeric header line are skipped.
-relufit::v1::SolveRequest request_from_csv(const std::string& path, const std::string& text,
-                                           const CsvArchitecture& arch) {
-  if (arch.input_dim == 0) throw Failure{"CSV input needs --input-dim"};
-  if (arch.hidden_width == 0) throw Failure{"CSV input needs --hidden-width"};
-  relufit::v1::SolveRequest req;
-  std::istringstream in(text);
-  std::string line;
-  size_t line_no = 0;
-  uint32_t outputs = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    line = trim(line);
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> cells;
-    std::stringstream ls(line);
-    std::string cell;
-    while (std::getline(ls, cell, ',')) cells.push_back(trim(cell));
-    if (req.dataset().samples_size() == 0 && outputs == 0 && !looks_numeric(cells[0])) continue;
-    if (cells.size() <= arch.input_dim)
-      throw Failure{path + ":" + std::to_string(line_no) + ": needs more than " +
-                    std::to_string(arch.input_dim) + " columns (inputs, then labels)"};
-    uint32_t k = static_cast<uint32_t>(cells.size() - arch.input_dim);
-    if (outputs == 0) outputs = k;
-    if (k != outputs)
-      throw Failure{path + ":" + std::to_string(line_no) + ": has " + std::to_string(cells.size()) +
-                    " columns, earlier lines " + std::to_string(arch.input_dim + outputs)};
-    auto* s = req.mutable_dataset()->add_samples();
-    for (uint32_t c = 0; c < cells.size(); ++c) (c < arch.input_dim ? s->add_x(cells[c]) : s->add_y(cells[c]));
-  }
-  auto* a = req.mutable_architecture();
-  a->set_input_dim(arch.input_dim);
-  a->set_hidden_width(arch.hidden_width);
-  a->set_output_dim(outputs);
-  a->set_hidden_bias(!arch.no_hidden_bias);
-  a->set_output_bias(!arch.no_output_bias);
-  return req;
-}
+using relufit::CsvArchitecture;
 
 relufit::v1::SolveRequest load_request(const std::string& path, const CsvArchitecture& arch) {
   const std::string text = read_file(path);
-  if (ends_with(path, ".csv")) return request_from_csv(path, text, arch);
+  if (ends_with(path, ".csv")) {
+    try {
+      return relufit::request_from_csv(path, text, arch);
+    } catch (const relufit::CsvError& e) {
+      throw Failure{e.what()};
+    }
+  }
   relufit::v1::SolveRequest req;
   std::string error;
   if (!relufit::parse_json(text, &req, &error))
