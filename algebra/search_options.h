@@ -41,6 +41,14 @@ struct SearchOptions {
   // When a float fit names a sign case but its pattern fails, that case's
   // next task runs at least head_start_nodes nodes at once.
   uint64_t head_start_nodes = 20000;
+  // Several outputs: degree-2 product certificates (algebra/products.h)
+  // are tried at complete patterns that nothing else decides, and at inner
+  // nodes with at most products_samples_left samples still undecided whose
+  // LP holds (0: complete patterns only); there the pairwise products take
+  // at least one row of the last products_recent_samples decided samples
+  // (0: all pairs).
+  uint32_t products_samples_left = 1;
+  uint32_t products_recent_samples = 1;
   // Progress callbacks, about this often.
   double progress_seconds = 0.5;
 

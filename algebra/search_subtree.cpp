@@ -122,6 +122,20 @@ NodeOutcome SubtreeSearch::visit(ColumnMemo* memo, SearchCounters* counters) {
       f.point = std::make_shared<const std::vector<mpq_class>>(std::move(res.point));
     }
   }
+  // Several outputs, a few samples from the bottom: the coupling of the
+  // outputs, which the node LP forgets, often refutes the whole subtree.
+  const size_t n = ctx_.p.num_samples();
+  if (f.depth > 0 && f.depth < n && !sc.blocks.empty() &&
+      n - f.depth <= ctx_.options.products_samples_left) {
+    ProductFamilies families;
+    families.recent_rows = ctx_.options.products_recent_samples;
+    if (auto terms = refute_by_products(ctx_, sc, rows_, families)) {
+      node.kind = ProofNodeKind::kProducts;
+      node.products = std::move(*terms);
+      proof_.push_back(std::move(item));
+      return NodeOutcome::kProducts;
+    }
+  }
   if (f.depth == ctx_.p.num_samples()) {
     const PatternView view{sc, spec_->order, path_, rows_};
     if (auto fit = recover_weights(ctx_, view, *f.point, counters)) {
