@@ -468,6 +468,49 @@ CheckResult check_erm_tree(const Request& q, const CaseTreeData& tree, Loss loss
             " leaves each proving loss " + (strict ? "> " : ">= ") + threshold.str());
 }
 
+// Several outputs: every output's own tree (the request with that output's
+// labels, output_dim 1) proves its bound; the bounds combine (max for
+// L-infinity, sum otherwise) into lower_bound, which every network's error
+// reaches; the network's error is best_error (and equals the bound when
+// the answer claims an optimum).
+CheckResult check_several_outputs(const Request& q, const MinimizeAnswerData& answer, const Q* err,
+                                  const CheckControl& control) {
+  using Status = MinimizeAnswerData::Status;
+  if (answer.status != Status::kOptimal && answer.status != Status::kBounded) return bad("status unspecified");
+  if (!err) return bad("no network");
+  auto best = parse_number(answer.best_error, control.limits.max_number_chars);
+  if (!best || !(*best == *err)) return bad("best_error is not the network's training error");
+  if (answer.output_proofs.size() != q.k || answer.output_bounds.size() != q.k)
+    return bad("one proof and one bound per output are needed");
+  Q lower(0);
+  uint64_t nodes = 0;
+  for (size_t o = 0; o < q.k; ++o) {
+    Request qo = q;
+    qo.k = 1;
+    for (auto& y : qo.y) y = {y[o]};
+    auto bound = parse_number(answer.output_bounds[o], control.limits.max_number_chars);
+    if (!bound) return bad("output " + std::to_string(o) + ": bound is not a number");
+    CheckResult c = check_erm_tree(qo, answer.output_proofs[o], q.loss, *bound, false, control);
+    if (!c.valid) return bad("output " + std::to_string(o) + ": " + c.message);
+    for (const auto& sc : answer.output_proofs[o].cases) nodes += sc.nodes.size();
+    if (q.loss == Loss::kLinf) {
+      if (bound->cmp(lower) > 0) lower = *bound;
+    } else {
+      lower.add(*bound);
+    }
+  }
+  auto claimed = parse_number(answer.lower_bound, control.limits.max_number_chars);
+  if (!claimed || !(*claimed == lower)) return bad("lower_bound is not the combination of the output bounds");
+  if (lower.cmp(*err) > 0) return bad("the lower bound exceeds the network's error");
+  if (answer.status == Status::kOptimal) {
+    auto opt = parse_number(answer.optimal_error, control.limits.max_number_chars);
+    if (!(lower == *err) || !opt || !(*opt == *err)) return bad("an optimum needs the bound to meet the network's error");
+  }
+  return ok("network reaches training error " + err->str() + " (" + loss_name(q.loss) + "); every network of width " +
+            std::to_string(q.m) + " has error >= " + lower.str() + " (" + std::to_string(q.k) +
+            " per-output error trees, " + std::to_string(nodes) + " nodes)");
+}
+
 }  // namespace
 
 bool request_has_error_budget(const RequestData& request) {
@@ -534,7 +577,8 @@ CheckResult check_minimize_answer(const RequestData& request, const MinimizeAnsw
     }
     return ok("nothing claimed: " + answer.reason);
   }
-  if (answer.status != MinimizeAnswerData::Status::kOptimal) return bad("status unspecified");
+  if (q.k > 1) return check_several_outputs(q, answer, has_network ? &*err : nullptr, control);
+  if (answer.status != MinimizeAnswerData::Status::kOptimal) return bad("status unspecified or not for one output");
   if (!has_network) return bad("an optimum without the network reaching it");
   auto opt = parse_number(answer.optimal_error, control.limits.max_number_chars);
   if (!opt || !(*opt == *err))

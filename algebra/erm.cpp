@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <random>
 #include <map>
 
 #include "algebra/erm_qp.h"
@@ -54,6 +56,7 @@ class ErmSearch {
     mpq_class loss, bound;
   };
   QuickTest quick_test(const SignCase& sc) const;
+  std::optional<ExactFit> float_incumbent() const;
   void leaf_with_bound(const std::vector<mpq_class>& lambda, const std::vector<mpq_class>& mu,
                        const mpq_class& bound, ProofNodeData* nd) const;
   std::optional<mpq_class> loss_at(const SignCase& sc, const std::vector<mpq_class>& point) const;
@@ -383,6 +386,142 @@ ErmSearch::QuickTest ErmSearch::quick_test(const SignCase& sc) const {
   return out;
 }
 
+// The primal heuristic of branch and bound (DESIGN.md 7): least-squares
+// fits in double precision (Levenberg-Marquardt from a few seeded random
+// starts) name activation patterns and output signs; each pattern's exact
+// node program over all samples gives an exact network, the best of which is
+// the first incumbent. Floats only choose the patterns.
+std::optional<ExactFit> ErmSearch::float_incumbent() const {
+  const uint32_t m = ctx_.m, dz = ctx_.dz;
+  const size_t n = p_.num_samples();
+  const bool ob = p_.output_bias;
+  const size_t np = m * dz + m + (ob ? 1 : 0);
+  std::vector<std::vector<double>> xt(n, std::vector<double>(dz));
+  std::vector<double> y(n);
+  double scale = 1;
+  for (size_t i = 0; i < n; ++i) {
+    for (uint32_t t = 0; t < dz; ++t) xt[i][t] = ctx_.xt[i][t].get_d();
+    y[i] = p_.y[i][0].get_d();
+    scale = std::max(scale, std::abs(y[i]));
+  }
+  std::mt19937 rng(1);
+  std::normal_distribution<double> normal(0, 1);
+  std::optional<ExactFit> best;
+  mpq_class best_error;
+  const auto until = std::min(control_.deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(300));
+  for (int start = 0; start < 8 && std::chrono::steady_clock::now() < until; ++start) {
+    std::vector<double> th(np);
+    for (auto& v : th) v = normal(rng);
+    for (uint32_t j = 0; j < m; ++j) th[m * dz + j] *= scale / 4;
+    auto residuals = [&](const std::vector<double>& t, std::vector<std::vector<double>>* jac) {
+      std::vector<double> r(n);
+      if (jac) jac->assign(n, std::vector<double>(np, 0));
+      for (size_t i = 0; i < n; ++i) {
+        double f = ob ? t[np - 1] : 0;
+        for (uint32_t j = 0; j < m; ++j) {
+          double pre = 0;
+          for (uint32_t q = 0; q < dz; ++q) pre += t[j * dz + q] * xt[i][q];
+          if (pre > 0) {
+            f += t[m * dz + j] * pre;
+            if (jac) {
+              for (uint32_t q = 0; q < dz; ++q) (*jac)[i][j * dz + q] = t[m * dz + j] * xt[i][q];
+              (*jac)[i][m * dz + j] = pre;
+            }
+          }
+        }
+        if (jac && ob) (*jac)[i][np - 1] = 1;
+        r[i] = f - y[i];
+      }
+      return r;
+    };
+    double mu = 1e-3;
+    std::vector<std::vector<double>> J;
+    std::vector<double> r = residuals(th, &J);
+    double e = 0;
+    for (double v : r) e += v * v;
+    for (int it = 0; it < 200; ++it) {
+      std::vector<std::vector<double>> A(np, std::vector<double>(np + 1, 0));
+      for (size_t a = 0; a < np; ++a) {
+        for (size_t b = 0; b < np; ++b)
+          for (size_t i = 0; i < n; ++i) A[a][b] += J[i][a] * J[i][b];
+        A[a][a] += mu * (1 + A[a][a]);
+        for (size_t i = 0; i < n; ++i) A[a][np] -= J[i][a] * r[i];
+      }
+      bool singular = false;
+      for (size_t c = 0; c < np && !singular; ++c) {  // Gauss-Jordan with partial pivoting
+        size_t piv = c;
+        for (size_t a = c + 1; a < np; ++a)
+          if (std::abs(A[a][c]) > std::abs(A[piv][c])) piv = a;
+        if (std::abs(A[piv][c]) < 1e-300) {
+          singular = true;
+          break;
+        }
+        std::swap(A[c], A[piv]);
+        for (size_t a = 0; a < np; ++a) {
+          if (a == c) continue;
+          const double f = A[a][c] / A[c][c];
+          for (size_t b = c; b <= np; ++b) A[a][b] -= f * A[c][b];
+        }
+      }
+      if (singular) break;
+      std::vector<double> cand(th);
+      for (size_t a = 0; a < np; ++a) cand[a] += A[a][np] / A[a][a];
+      std::vector<std::vector<double>> Jc;
+      std::vector<double> rc = residuals(cand, &Jc);
+      double ec = 0;
+      for (double v : rc) ec += v * v;
+      if (std::isfinite(ec) && ec < e) {
+        th = std::move(cand);
+        r = std::move(rc);
+        J = std::move(Jc);
+        e = ec;
+        mu = std::max(mu / 3, 1e-12);
+      } else {
+        mu *= 4;
+        if (mu > 1e10) break;
+      }
+    }
+    // The fit's pattern and output signs, decided exactly.
+    NodeProgram prog;
+    prog.loss = loss_;
+    prog.num_vars = m * dz + (ob ? 1 : 0);
+    std::vector<int> tau(m);
+    for (uint32_t j = 0; j < m; ++j) tau[j] = th[m * dz + j] < 0 ? -1 : 1;
+    for (size_t i = 0; i < n; ++i) {
+      std::vector<mpq_class> f(prog.num_vars, mpq_class(0));
+      for (uint32_t j = 0; j < m; ++j) {
+        double pre = 0;
+        for (uint32_t q = 0; q < dz; ++q) pre += th[j * dz + q] * xt[i][q];
+        const bool active = pre > 0;
+        std::vector<mpq_class> g(prog.num_vars, mpq_class(0));
+        for (uint32_t q = 0; q < dz; ++q) {
+          if (active) f[j * dz + q] = tau[j] * ctx_.xt[i][q];
+          g[j * dz + q] = (active ? 1 : -1) * ctx_.xt[i][q];
+        }
+        prog.sign_rows.push_back(std::move(g));
+      }
+      if (ob) f[m * dz] = 1;
+      prog.residual_rows.push_back(std::move(f));
+      prog.labels.push_back(p_.y[i][0]);
+    }
+    NodeSolution sol = solve_node_program(prog);
+    if (!sol.ok) continue;
+    ExactFit fit;
+    for (uint32_t j = 0; j < m; ++j) {
+      fit.a.push_back({mpq_class(tau[j])});
+      fit.w.emplace_back(sol.point.begin() + j * dz, sol.point.begin() + j * dz + p_.input_dim);
+      fit.b.push_back(p_.hidden_bias ? sol.point[j * dz + p_.input_dim] : mpq_class(0));
+    }
+    if (ob) fit.c.push_back(sol.point[m * dz]);
+    const mpq_class err = training_error(p_, loss_, fit);
+    if (!best || err < best_error) {
+      best_error = err;
+      best = std::move(fit);
+    }
+  }
+  return best;
+}
+
 ErmSearch::Step ErmSearch::branch(const SignCase& sc, std::vector<ProofNodeData>* nodes,
                                   const std::vector<mpq_class>& point) {
   for (const std::string& kid : children(sc, path_.size(), point)) {
@@ -450,6 +589,19 @@ ErmResult ErmSearch::run() {
     }
     threshold_ = training_error(p_, loss_, fit);
     fit_ = std::move(fit);
+  }
+  if (auto fit = float_incumbent()) {
+    const mpq_class err = training_error(p_, loss_, *fit);
+    if (mode_ == Mode::kBudget && err <= threshold_) {
+      result.status = ErmResult::Status::kFeasible;
+      result.error = err;
+      result.fit = std::move(fit);
+      return result;
+    }
+    if (mode_ == Mode::kMinimize && err < threshold_) {
+      threshold_ = err;
+      fit_ = std::move(fit);
+    }
   }
   for (const SignCase& sc : enumerate_sign_cases(p_.hidden_width, 1)) {
     SignCaseData data;
@@ -524,10 +676,105 @@ AnswerData solve_with_error_budget(const Problem& p, const SolveSettings& settin
   return answer;
 }
 
+namespace {
+
+// Several outputs: each output alone is a single-output problem of the same
+// width (the joint network restricted to output o is one), so its optimum
+// bounds the joint error from below (max for L-infinity, sum for L1 and L2).
+// The best network found: for each output's optimal hidden layer, the best
+// output weights and biases of every output for those fixed features (a
+// convex program per output, no sign rows), the best combination kept.
+void minimize_several_outputs(const Problem& p, const SolveSettings& settings, MinimizeAnswerData* answer) {
+  const uint32_t k = p.output_dim, m = p.hidden_width;
+  std::vector<mpq_class> bounds;
+  std::vector<ExactFit> fits;
+  for (uint32_t o = 0; o < k; ++o) {
+    Problem po = p;
+    po.output_dim = 1;
+    for (size_t i = 0; i < p.num_samples(); ++i) po.y[i] = {p.y[i][o]};
+    ErmResult r = minimize_training_error(po, answer->loss, settings.control, &answer->stats);
+    if (r.status != ErmResult::Status::kOptimal) {
+      answer->status = MinimizeAnswerData::Status::kUnknown;
+      answer->reason = "output " + std::to_string(o) + " alone: " + r.reason;
+      return;
+    }
+    bounds.push_back(r.error);
+    fits.push_back(std::move(*r.fit));
+    answer->output_proofs.push_back(std::move(r.proof));
+    answer->output_bounds.push_back(rational_to_string(r.error));
+  }
+  mpq_class lower = 0;
+  for (const auto& b : bounds) lower = answer->loss == Loss::kLinf ? std::max(lower, b) : mpq_class(lower + b);
+  answer->lower_bound = rational_to_string(lower);
+  std::optional<ExactFit> best;
+  mpq_class best_error;
+  for (const ExactFit& hidden : fits) {
+    ExactFit joint;
+    joint.w = hidden.w;
+    joint.b = hidden.b;
+    joint.a.assign(m, std::vector<mpq_class>(k, mpq_class(0)));
+    if (p.output_bias) joint.c.assign(k, mpq_class(0));
+    bool ok = true;
+    for (uint32_t o = 0; o < k && ok; ++o) {
+      NodeProgram np;
+      np.loss = answer->loss;
+      np.num_vars = m + (p.output_bias ? 1 : 0);
+      for (size_t i = 0; i < p.num_samples(); ++i) {
+        std::vector<mpq_class> row(np.num_vars, mpq_class(0));
+        for (uint32_t j = 0; j < m; ++j) {
+          mpq_class pre = hidden.b[j];
+          for (uint32_t t = 0; t < p.input_dim; ++t) pre += hidden.w[j][t] * p.x[i][t];
+          if (sgn(pre) > 0) row[j] = pre;
+        }
+        if (p.output_bias) row[m] = 1;
+        np.residual_rows.push_back(std::move(row));
+        np.labels.push_back(p.y[i][o]);
+      }
+      NodeSolution sol = solve_node_program(np);
+      ++answer->stats.lps_solved;
+      if (!sol.ok) {
+        ok = false;
+        break;
+      }
+      for (uint32_t j = 0; j < m; ++j) joint.a[j][o] = sol.point[j];
+      if (p.output_bias) joint.c[o] = sol.point[m];
+    }
+    if (!ok) continue;
+    const mpq_class err = training_error(p, answer->loss, joint);
+    if (!best || err < best_error) {
+      best_error = err;
+      best = std::move(joint);
+    }
+  }
+  if (!best) {
+    answer->status = MinimizeAnswerData::Status::kUnknown;
+    answer->reason = "internal: no network for several outputs";
+    return;
+  }
+  answer->network = answer_from_fit(p, std::move(*best)).network;
+  answer->best_error = rational_to_string(best_error);
+  if (best_error == lower) {
+    answer->status = MinimizeAnswerData::Status::kOptimal;
+    answer->optimal_error = answer->best_error;
+  } else {
+    answer->status = MinimizeAnswerData::Status::kBounded;
+    answer->reason = "several outputs: the least error lies in [" + answer->lower_bound + ", " +
+                     answer->best_error + "] (per-output bounds proved, the best network found)";
+  }
+}
+
+}  // namespace
+
 MinimizeAnswerData solve_minimize(const Problem& p, Loss loss, const SolveSettings& settings) {
   const auto start = std::chrono::steady_clock::now();
   MinimizeAnswerData answer;
   answer.loss = loss == Loss::kUnspecified ? Loss::kLinf : loss;
+  if (p.output_dim > 1) {
+    minimize_several_outputs(p, settings, &answer);
+    answer.stats.solve_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return answer;
+  }
   ErmResult r = minimize_training_error(p, answer.loss, settings.control, &answer.stats);
   if (r.fit) answer.network = answer_from_fit(p, std::move(*r.fit)).network;
   if (r.status == ErmResult::Status::kOptimal) {

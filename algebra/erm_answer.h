@@ -5,13 +5,14 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "algebra/answer.h"
 
 namespace relufit {
 
 struct MinimizeAnswerData {
-  enum class Status { kUnspecified = 0, kOptimal = 1, kUnknown = 2 };
+  enum class Status { kUnspecified = 0, kOptimal = 1, kUnknown = 2, kBounded = 3 };
   Status status = Status::kUnspecified;
   Loss loss = Loss::kUnspecified;
   // kOptimal: the least training error; `network` reaches it and `proof`
@@ -22,6 +23,13 @@ struct MinimizeAnswerData {
   std::string best_error;
   NetworkData network;
   CaseTreeData proof;
+  // Several outputs (kBounded, or kOptimal when the bound meets best_error):
+  // output_proofs[o] proves that output o alone (same width, same inputs)
+  // has loss >= output_bounds[o]; lower_bound combines them (max for
+  // L-infinity, sum for L1 and squared L2) and is <= every network's error.
+  std::vector<CaseTreeData> output_proofs;
+  std::vector<std::string> output_bounds;
+  std::string lower_bound;
   std::string reason;
   SolveStats stats;
   std::string check_summary;

@@ -128,7 +128,14 @@ std::optional<int> ErmCommands::run(const ErmClientHooks& hooks) {
       std::cout << "loss: " << loss_word(resp.loss()) << "\n";
       if (resp.status() == v1::MINIMIZE_STATUS_OPTIMAL) {
         std::cout << "optimal error: " << resp.optimal_error() << "  (" << resp.best_error_decimal() << ")\n";
-        std::cout << "proof: error tree over " << resp.proof().cases_size() << " sign cases\n";
+        if (resp.output_proofs_size() > 0)
+          std::cout << "proof: one error tree per output (" << resp.output_proofs_size() << "), bound "
+                    << resp.lower_bound() << "\n";
+        else
+          std::cout << "proof: error tree over " << resp.proof().cases_size() << " sign cases\n";
+      } else if (resp.status() == v1::MINIMIZE_STATUS_BOUNDED) {
+        std::cout << "least error between " << resp.lower_bound() << " (proved lower bound) and "
+                  << resp.best_error() << " (best network found)  (" << resp.best_error_decimal() << ")\n";
       } else {
         std::cout << "status: UNKNOWN (" << resp.reason() << ")\n";
         if (!resp.best_error().empty())

@@ -93,6 +93,15 @@ v1::MinimizeResponse minimize_answer_to_proto(const MinimizeAnswerData& a, unsig
     cert.case_tree = a.proof;
     erm_tree_to_proto(cert, out.mutable_proof());
   }
+  out.set_lower_bound(a.lower_bound);
+  for (size_t o = 0; o < a.output_proofs.size() && include_proof; ++o) {
+    CertificateData cert;
+    cert.erm_loss = a.loss;
+    cert.erm_threshold = a.output_bounds[o];
+    cert.erm_strict = false;
+    cert.case_tree = a.output_proofs[o];
+    erm_tree_to_proto(cert, out.add_output_proofs());
+  }
   out.set_reason(a.reason);
   stats_to_proto(a.stats, out.mutable_statistics());
   out.set_check_summary(a.check_summary);
@@ -117,6 +126,14 @@ MinimizeAnswerData minimize_answer_from_proto(const v1::MinimizeResponse& r) {
     if (loss_from_proto(r.proof().loss()) == a.loss && r.proof().threshold() == a.optimal_error &&
         !r.proof().strict())
       cases_from_proto(r.proof(), &a.proof);
+  }
+  a.lower_bound = r.lower_bound();
+  for (const auto& t : r.output_proofs()) {
+    if (loss_from_proto(t.loss()) != a.loss || t.strict()) continue;  // not a proof of this answer
+    a.output_bounds.push_back(t.threshold());
+    CaseTreeData tree;
+    cases_from_proto(t, &tree);
+    a.output_proofs.push_back(std::move(tree));
   }
   a.reason = r.reason();
   a.stats = stats_from_proto(r.statistics());

@@ -116,14 +116,30 @@ TEST(Erm, ScaledLabelsScaleTheOptimum) {
   EXPECT_EQ(minimize_checked(r, Loss::kL2).optimal_error, "9/2");
 }
 
-TEST(Erm, SeveralOutputsAreUnknownWithAReason) {
+// Two outputs, XOR and 1 - XOR, one neuron, L1: each output alone needs
+// error >= 1 (the XOR argument above; 1 - XOR is XOR with f -> 1 - f), so
+// every network has error >= 2; the shared neuron of output 0's optimum with
+// a_1 = -a_0, c_1 = 1 - c_0 reaches 2 for both: the optimum is exactly 2.
+TEST(Erm, TwoOutputsBoundAndNetwork) {
   RequestData r = xor_request(1);
   r.output_dim = 2;
-  for (auto& y : r.y) y.push_back("0");
-  const auto a = solve_minimize(problem_of(r), Loss::kLinf, SolveSettings{});
-  EXPECT_EQ(a.status, MinimizeAnswerData::Status::kUnknown);
-  EXPECT_FALSE(a.reason.empty());
-  EXPECT_TRUE(check_minimize_answer(r, a).valid);
+  for (auto& y : r.y) y.push_back(y[0] == "0" ? "1" : "0");
+  const auto a = solve_minimize(problem_of(r), Loss::kL1, SolveSettings{});
+  ASSERT_EQ(a.status, MinimizeAnswerData::Status::kOptimal) << a.reason;
+  EXPECT_EQ(a.lower_bound, "2");
+  EXPECT_EQ(a.optimal_error, "2");
+  CheckResult c = check_minimize_answer(r, a);
+  EXPECT_TRUE(c.valid) << c.message;
+  MinimizeAnswerData wrong = a;
+  wrong.lower_bound = "5/2";
+  EXPECT_FALSE(check_minimize_answer(r, wrong).valid);
+  MinimizeAnswerData missing = a;
+  missing.output_proofs.pop_back();
+  EXPECT_FALSE(check_minimize_answer(r, missing).valid);
+  // L-inf: each output's optimum is 1/2, combined by max.
+  const auto b = solve_minimize(problem_of(r), Loss::kLinf, SolveSettings{});
+  EXPECT_EQ(b.lower_bound, "1/2");
+  EXPECT_TRUE(check_minimize_answer(r, b).valid);
 }
 
 TEST(Erm, NodeLimitGivesUnknownWithTheBestNetwork) {
