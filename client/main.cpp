@@ -384,8 +384,10 @@ int main(int argc, char** argv) {
                 "exit status 0 when the certificate holds");
   std::string request_file, response_file;
   bool remote = false;
-  verify->add_option("REQUEST", request_file, "SolveRequest in protobuf JSON")->required()->check(CLI::ExistingFile);
-  verify->add_option("RESPONSE", response_file, "SolveResponse in protobuf JSON")->required()->check(CLI::ExistingFile);
+  verify->add_option("REQUEST", request_file, "SolveRequest (or MinimizeRequest, MinWidthRequest) in protobuf JSON")
+      ->required()->check(CLI::ExistingFile);
+  verify->add_option("RESPONSE", response_file, "SolveResponse (or MinimizeResponse, MinWidthResponse) in protobuf JSON")
+      ->required()->check(CLI::ExistingFile);
   verify->add_flag("--remote", remote, "Ask the server's Verify RPC instead of checking locally");
   double verify_time_limit = 300;
   verify->add_option("--time-limit", verify_time_limit,
