@@ -1,6 +1,14 @@
 #include "algebra/task_pool.h"
 
+#include <flint/flint.h>
+#include <glpk.h>
+
 namespace relufit {
+
+void release_thread_caches() {
+  flint_cleanup();
+  glp_free_env();  // returns 1, harmlessly, when this thread never used GLPK
+}
 
 TaskPool& TaskPool::shared() {
   static TaskPool pool(std::max(1u, std::thread::hardware_concurrency()));
@@ -29,6 +37,9 @@ void TaskPool::submit(std::function<void()> task) {
 }
 
 void TaskPool::loop() {
+  struct Release {
+    ~Release() { release_thread_caches(); }
+  } release;
   while (true) {
     std::function<void()> task;
     {

@@ -12,6 +12,11 @@
 
 namespace relufit {
 
+// Frees the calling thread's caches of FLINT (with Arb and Calcium) and its
+// GLPK environment. Call it when a thread that ran the solver or the
+// checker ends (the pool's threads do); else LeakSanitizer reports them.
+void release_thread_caches();
+
 class TaskPool {
  public:
   // The shared pool: one thread per core (at least one), started on first use.

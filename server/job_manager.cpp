@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "algebra/checker.h"
+#include "algebra/task_pool.h"
 #include "server/convert.h"
 
 namespace relufit {
@@ -265,6 +266,10 @@ bool JobManager::watch(const std::string& id, const std::function<bool(const v1:
 }
 
 void JobManager::worker_loop() {
+  // The solver's and checker's caches of this thread go with it.
+  struct Release {
+    ~Release() { release_thread_caches(); }
+  } release;
   while (true) {
     std::string id;
     {
