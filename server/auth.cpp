@@ -43,7 +43,12 @@ class TokenCheck {
 
   static void process(void* state, grpc_auth_context*, const grpc_metadata* md, size_t num_md,
                       grpc_process_auth_metadata_done_cb done, void* user_data) {
-    static_cast<TokenCheck*>(state)->check(md, num_md, done, user_data);
+    // No exception may cross gRPC's C code.
+    try {
+      static_cast<TokenCheck*>(state)->check(md, num_md, done, user_data);
+    } catch (...) {
+      done(user_data, nullptr, 0, nullptr, 0, GRPC_STATUS_UNAUTHENTICATED, "the access check failed");
+    }
   }
   static void destroy(void* state) { delete static_cast<TokenCheck*>(state); }
 
