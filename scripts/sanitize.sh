@@ -11,7 +11,7 @@
 # Usage: scripts/sanitize.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRELUFIT_SANITIZE=ON \
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRELUFIT_SANITIZE=ON -DBUILD_TESTING=ON \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" \
   > build-asan.configure.log 2>&1 || { cat build-asan.configure.log; exit 1; }
 rm -f build-asan.configure.log
