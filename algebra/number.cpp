@@ -224,4 +224,27 @@ mpq_class rational_near(double v, double tol) {
   return out;
 }
 
+std::vector<size_t> reduce_rows(std::vector<std::vector<mpq_class>>* rows, size_t cols) {
+  auto& a = *rows;
+  std::vector<size_t> pivots;
+  size_t r = 0;
+  for (size_t c = 0; c < cols && r < a.size(); ++c) {
+    size_t p = r;
+    while (p < a.size() && sgn(a[p][c]) == 0) ++p;
+    if (p == a.size()) continue;
+    std::swap(a[p], a[r]);
+    const mpq_class piv = a[r][c];
+    for (auto& v : a[r]) v /= piv;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (i == r || sgn(a[i][c]) == 0) continue;
+      const mpq_class f = a[i][c];
+      for (size_t t = c; t < a[i].size(); ++t)
+        if (sgn(a[r][t]) != 0) a[i][t] -= f * a[r][t];
+    }
+    pivots.push_back(c);
+    ++r;
+  }
+  return pivots;
+}
+
 }  // namespace relufit

@@ -55,4 +55,10 @@ std::string join_algebraic_text(const AlgebraicParts& parts);
 // v (or the last one tried). Floats only guide: callers check exactly.
 mpq_class rational_near(double v, double tol);
 
+// Exact Gauss-Jordan elimination in place: brings the first `cols` columns
+// of `rows` to reduced row echelon form (pivots 1, leftmost first; further
+// columns, such as a right-hand side, are carried along) and returns the
+// pivot column of each of the first rank rows.
+std::vector<size_t> reduce_rows(std::vector<std::vector<mpq_class>>* rows, size_t cols);
+
 }  // namespace relufit

@@ -37,24 +37,10 @@ Substitution solve_equalities(const std::vector<LpRow>& rows, size_t nv) {
     row.push_back(r.rhs);
     a.push_back(std::move(row));
   }
+  const std::vector<size_t> pivots = reduce_rows(&a, nv);
+  const size_t rank = pivots.size();
   std::vector<long> pivot_row_of(nv, -1);
-  size_t rank = 0;
-  for (size_t col = 0; col < nv && rank < a.size(); ++col) {
-    size_t p = rank;
-    while (p < a.size() && sgn(a[p][col]) == 0) ++p;
-    if (p == a.size()) continue;
-    std::swap(a[p], a[rank]);
-    const mpq_class piv = a[rank][col];
-    for (auto& v : a[rank]) v /= piv;
-    for (size_t i = 0; i < a.size(); ++i) {
-      if (i == rank || sgn(a[i][col]) == 0) continue;
-      const mpq_class f = a[i][col];
-      for (size_t t = col; t <= nv; ++t)
-        if (sgn(a[rank][t]) != 0) a[i][t] -= f * a[rank][t];
-    }
-    pivot_row_of[col] = static_cast<long>(rank);
-    ++rank;
-  }
+  for (size_t r = 0; r < rank; ++r) pivot_row_of[pivots[r]] = static_cast<long>(r);
   Substitution s;
   for (size_t i = rank; i < a.size(); ++i)
     if (sgn(a[i][nv]) != 0) s.consistent = false;

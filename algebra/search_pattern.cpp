@@ -146,23 +146,7 @@ class PatternSolver {
   // A nonzero solution of rows * kappa = 0 (exact Gauss-Jordan), if any.
   static std::optional<std::vector<mpq_class>> null_vector(std::vector<std::vector<mpq_class>> rows,
                                                           size_t n) {
-    std::vector<size_t> pivot_col;
-    size_t r = 0;
-    for (size_t c = 0; c < n && r < rows.size(); ++c) {
-      size_t p = r;
-      while (p < rows.size() && sgn(rows[p][c]) == 0) ++p;
-      if (p == rows.size()) continue;
-      std::swap(rows[p], rows[r]);
-      const mpq_class piv = rows[r][c];
-      for (auto& v : rows[r]) v /= piv;
-      for (size_t i = 0; i < rows.size(); ++i) {
-        if (i == r || sgn(rows[i][c]) == 0) continue;
-        const mpq_class f = rows[i][c];
-        for (size_t t = 0; t < n; ++t) rows[i][t] -= f * rows[r][t];
-      }
-      pivot_col.push_back(c);
-      ++r;
-    }
+    const std::vector<size_t> pivot_col = reduce_rows(&rows, n);
     if (pivot_col.size() == n) return std::nullopt;
     size_t free_col = 0;
     while (std::find(pivot_col.begin(), pivot_col.end(), free_col) != pivot_col.end()) ++free_col;

@@ -25,12 +25,15 @@ inline RequestData load_request(const std::string& name) {
   return request_from_proto(req);
 }
 
-inline AnswerData solve(const RequestData& r) {
+// `options` changes the search's constants (only the proof's shape can
+// change with them, never the verdict).
+inline AnswerData solve(const RequestData& r, const SearchOptions& options = {}) {
   Problem p;
   auto e = build_problem(r, {}, &p);
   EXPECT_TRUE(e.ok()) << e.message;
   SolveSettings settings;
   settings.control.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  settings.control.options = options;
   return solve_problem(p, settings);
 }
 

@@ -153,10 +153,13 @@ std::vector<std::pair<size_t, size_t>> nodes_where(const CaseTreeData& tree, P p
 //  - a node's depth changed: depths are checked against the path;
 //  - a sign case removed: one sort of sign vectors is then uncovered;
 //  - the verdict changed to FEASIBLE: there is no network;
-//  - a product term's coefficient + delta, or the term dropped: the sum
-//    moves by a nonzero multiple of the term's polynomial on the equality
-//    rows' solutions (nonzero there, or the exact solve on the basis would
-//    have been singular), or the term's sign becomes wrong.
+//  - a product term of a kind that is >= 0 given a negative coefficient:
+//    the sign rule rejects it;
+//  - every coefficient of a product leaf negated: the sum becomes +1.
+//  (Adding to one coefficient or dropping one term is not such an
+//  operator: a term that is a positive constant on the equality rows'
+//  solutions can be dropped or grown and the sum stays negative, a valid
+//  proof. Tamper.ProductLeavesAreChecked covers those on fixed terms.)
 void tamper_tree(const std::string& name, size_t trials, uint64_t seed, Tally* tally) {
   RequestData r = load_request(name);
   ASSERT_TRUE(r.hidden_bias) << name << ": the operators' lemma needs hidden bias";
@@ -224,16 +227,20 @@ void tamper_tree(const std::string& name, size_t trials, uint64_t seed, Tally* t
     } else if (op == 8 && !with_products.empty()) {
       auto [c, i] = pick(with_products);
       auto& terms = cases[c].nodes[i].products;
-      auto& t = terms[std::uniform_int_distribution<size_t>(0, terms.size() - 1)(rng)];
+      std::vector<size_t> nonneg;
+      for (size_t t = 0; t < terms.size(); ++t)
+        if (terms[t].kind != ProductKind::kMinor) nonneg.push_back(t);
+      if (nonneg.empty()) continue;
+      auto& t = terms[pick(nonneg)];
       const std::string delta = random_delta(rng);
-      what = "product coefficient " + t.coefficient + " + " + delta;
-      t.coefficient = add_exact(t.coefficient, delta);
+      // -(|coefficient| + |delta|) < 0
+      t.coefficient = "-" + add_exact(t.coefficient, delta[0] == '-' ? delta.substr(1) : delta);
+      what = "product coefficient made negative: " + t.coefficient;
     } else if (op == 9 && !with_products.empty()) {
       auto [c, i] = pick(with_products);
-      auto& terms = cases[c].nodes[i].products;
-      const size_t k = std::uniform_int_distribution<size_t>(0, terms.size() - 1)(rng);
-      what = "product term " + std::to_string(k) + " dropped";
-      terms.erase(terms.begin() + static_cast<long>(k));
+      for (auto& t : cases[c].nodes[i].products)
+        t.coefficient = t.coefficient[0] == '-' ? t.coefficient.substr(1) : "-" + t.coefficient;
+      what = "product leaf " + std::to_string(i) + " negated";
     } else {
       continue;  // the operator does not apply to this tree
     }
