@@ -281,6 +281,16 @@ std::optional<LpResult> rounded_answer(const std::vector<LpRow>& rows, size_t nu
 }  // namespace
 
 LpStopScope::LpStopScope(const LpStop* stop) : previous_(current_stop) { current_stop = stop; }
+
+std::chrono::steady_clock::time_point lp_stop_deadline() {
+  return current_stop ? current_stop->deadline : std::chrono::steady_clock::time_point::max();
+}
+
+bool lp_stop_requested() {
+  const LpStop* s = current_stop;
+  return s && ((s->abort && s->abort->load(std::memory_order_relaxed)) ||
+               std::chrono::steady_clock::now() >= s->deadline);
+}
 LpStopScope::~LpStopScope() { current_stop = previous_; }
 
 bool point_satisfies(const std::vector<LpRow>& rows, const std::vector<mpq_class>& point) {

@@ -83,6 +83,12 @@ class LpStopScope {
 };
 constexpr size_t kExactPivotsPerColumn = 200;
 
+// The deadline of the LpStop installed on this thread (time_point::max()
+// without one), and whether it says stop now (deadline passed, abort flag
+// set). For other solvers run on the same thread (GLPK in products.cpp).
+std::chrono::steady_clock::time_point lp_stop_deadline();
+bool lp_stop_requested();
+
 LpResult solve_lp_feasibility(const std::vector<LpRow>& rows, size_t num_vars,
                               LpCounters* counters = nullptr);
 

@@ -5,6 +5,7 @@
 #include <glpk.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "algebra/number.h"
@@ -221,7 +222,7 @@ std::optional<std::vector<ProductTermData>> refute_by_products(const SearchConte
                                                                const SignCase& sc,
                                                                const std::vector<LpRow>& rows,
                                                                const ProductFamilies& families) {
-  if (sc.blocks.empty() || rows.empty()) return std::nullopt;
+  if (sc.blocks.empty() || rows.empty() || lp_stop_requested()) return std::nullopt;
   const size_t nv = ctx.num_vars(sc), dz = ctx.dz, m = ctx.m;
   const Substitution sub = solve_equalities(rows, nv);
   if (!sub.consistent) return std::nullopt;  // the node LP's own Farkas vector proves that
@@ -309,7 +310,14 @@ std::optional<std::vector<ProductTermData>> refute_by_products(const SearchConte
   glp_smcp parm;
   glp_init_smcp(&parm);
   parm.msg_lev = GLP_MSG_OFF;
+  // At most 2 s, and never past the solve's deadline (the thread's LpStop).
   parm.tm_lim = 2000;
+  const auto deadline = lp_stop_deadline();
+  if (deadline != std::chrono::steady_clock::time_point::max()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now()).count();
+    parm.tm_lim = static_cast<int>(std::max<long long>(1, std::min<long long>(parm.tm_lim, left)));
+  }
   std::optional<std::vector<mpq_class>> y;
   if (glp_simplex(lp, &parm) == 0 && glp_get_status(lp) == GLP_OPT) {
     y = exact_on_basis(lp, terms, exact, ctx, sc, nw);
