@@ -157,6 +157,11 @@ void print_human(int num_samples, const relufit::v1::SolveResponse& r) {
       std::cout << "proof: case tree over " << cert.case_tree().cases_size() << " sign cases, " << nodes
                 << " nodes; leaves: " << lp << " infeasible LPs, " << unreal
                 << " unrealizable activation columns (Farkas certificates)\n";
+    } else if (cert.has_erm_tree()) {
+      size_t nodes = 0;
+      for (const auto& c : cert.erm_tree().cases()) nodes += c.nodes_size();
+      std::cout << "proof: error tree over " << cert.erm_tree().cases_size() << " sign cases, " << nodes
+                << " nodes; every leaf's dual bound shows training error > " << cert.erm_tree().threshold() << "\n";
     } else {
       std::cout << "proof: omitted (include_proof was false)\n";
     }
