@@ -365,11 +365,14 @@ void JobStore::update(const v1::Job& job) {
 // Copies the WAL into the database file (and syncs it): an acknowledged
 // submit and a final result then live in the main file, so they survive
 // even the loss of the -wal file after a crash. One connection holds the
-// store, so a passive checkpoint is never held back by readers. A failed
+// store, so the checkpoint is never held back by readers. TRUNCATE empties
+// the -wal file afterwards: its space goes back to the filesystem, and a
+// later write on a full disk fails at once (RESOURCE_EXHAUSTED) instead of
+// depending on the space an earlier, larger WAL happened to hold. A failed
 // checkpoint loses nothing: the commit is durable in the WAL (synchronous
 // = FULL), as SQLite always guarantees.
 void JobStore::checkpoint() {
-  sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
 }
 
 std::optional<v1::Job> JobStore::load(const std::string& id) const {

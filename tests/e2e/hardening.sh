@@ -83,7 +83,8 @@ if mount -t tmpfs -o size=1m tmpfs "$FULL" 2>/dev/null; then
   C result "$id_ok" > /dev/null && pass "finished jobs still readable on a full disk" || fail "read on a full disk"
   stop_server
   # Restart on the full store: refused with the cause, exit status 1, no abort.
-  "$BIN/relufit-server" --listen 127.0.0.1:0 --store "$STORE" > "$WORK/full.log" 2>&1
+  # (timeout: a server that starts after all would otherwise hang the test)
+  timeout 20 "$BIN/relufit-server" --listen 127.0.0.1:0 --store "$STORE" > "$WORK/full.log" 2>&1
   rc=$?
   [ $rc -eq 1 ] && grep -q "full" "$WORK/full.log" && ! grep -qi "terminate" "$WORK/full.log" \
     && pass "restart on the full store exits 1: $(grep -i critical "$WORK/full.log" | head -1 | cut -c1-200)" \
