@@ -754,18 +754,19 @@ PlotReport plot_fit_2d(const FitInput& in, const std::string& path, const PlotOp
 const char* kind_name(int kind) {
   switch (kind) {
     case v1::ProofNode::KIND_BRANCH: return "branch (split on the next sample)";
-    case v1::ProofNode::KIND_LP_INFEASIBLE: return "leaf: LP infeasible (Farkas)";
+    case v1::ProofNode::KIND_LP_INFEASIBLE: return "leaf: LP infeasible";
     case v1::ProofNode::KIND_UNREALIZABLE: return "leaf: column unrealizable";
     case v1::ProofNode::KIND_PINNED_DIRECTION: return "leaf: pinned direction";
+    case v1::ProofNode::KIND_PRODUCTS: return "leaf: products";
     default: return "other";
   }
 }
 
-const Rgb kKindColour[5] = {{0.6, 0.6, 0.6}, {0.62, 0.64, 0.70}, {0.84, 0.19, 0.15}, {0.46, 0.33, 0.70},
-                            {0.0, 0.55, 0.55}};
+const Rgb kKindColour[6] = {{0.6, 0.6, 0.6}, {0.62, 0.64, 0.70}, {0.84, 0.19, 0.15}, {0.46, 0.33, 0.70},
+                            {0.0, 0.55, 0.55}, {0.93, 0.60, 0.10}};
 
-// Stacked bars: counts[bar][kind], kinds 1..4.
-void stacked_bars(cairo_t* cr, const Frame& f, const std::vector<std::array<uint64_t, 5>>& counts,
+// Stacked bars: counts[bar][kind], kinds 1..5.
+void stacked_bars(cairo_t* cr, const Frame& f, const std::vector<std::array<uint64_t, 6>>& counts,
                   const std::vector<std::string>& names, const std::string& xlabel, const std::string& ylabel) {
   draw_axes(cr, f, xlabel, ylabel, true, false);
   const size_t n = counts.size();
@@ -773,7 +774,7 @@ void stacked_bars(cairo_t* cr, const Frame& f, const std::vector<std::array<uint
   const double bw = std::max(1.0, slot * 0.8);
   for (size_t i = 0; i < n; ++i) {
     double base = 0;
-    for (int kind = 1; kind <= 4; ++kind) {
+    for (int kind = 1; kind <= 5; ++kind) {
       if (!counts[i][kind]) continue;
       const double top = base + counts[i][kind];
       const double X = f.left + slot * i + (slot - bw) / 2;
@@ -793,14 +794,14 @@ void stacked_bars(cairo_t* cr, const Frame& f, const std::vector<std::array<uint
 
 PlotReport plot_case_tree(const Problem& p, const v1::CaseTree& tree, const std::string& path,
                           const PlotOptions& opts) {
-  std::vector<std::array<uint64_t, 5>> by_depth, by_case;
-  std::array<uint64_t, 5> total{};
+  std::vector<std::array<uint64_t, 6>> by_depth, by_case;
+  std::array<uint64_t, 6> total{};
   std::vector<std::string> case_names;
   for (const auto& sc : tree.cases()) {
-    std::array<uint64_t, 5> mine{};
+    std::array<uint64_t, 6> mine{};
     for (const auto& node : sc.nodes()) {
-      const int kind = node.kind() >= 1 && node.kind() <= 4 ? node.kind() : 0;
-      if (node.depth() >= by_depth.size()) by_depth.resize(node.depth() + 1, std::array<uint64_t, 5>{});
+      const int kind = node.kind() >= 1 && node.kind() <= 5 ? node.kind() : 0;
+      if (node.depth() >= by_depth.size()) by_depth.resize(node.depth() + 1, std::array<uint64_t, 6>{});
       ++by_depth[node.depth()][kind];
       ++mine[kind];
       ++total[kind];
@@ -810,13 +811,13 @@ PlotReport plot_case_tree(const Problem& p, const v1::CaseTree& tree, const std:
     for (const auto& s : sc.output_signs()) name += (name.empty() ? "" : " ") + s;
     case_names.push_back(name);
   }
-  const int pw = 540, ph = 400, top = 100, caption = 88, ml = 80, mr = 24, mb = 56, mt = 30;
+  const int pw = 540, ph = 400, top = 100, caption = 106, ml = 80, mr = 24, mb = 56, mt = 30;
   const int W = 2 * pw, H = top + ph + caption;
   Canvas c(path, W, H);
   cairo_t* cr = c.cr;
   PlotReport report{W, H, "case-tree", {}};
   uint64_t nodes = 0;
-  for (int kind = 0; kind <= 4; ++kind) nodes += total[kind];
+  for (int kind = 0; kind <= 5; ++kind) nodes += total[kind];
   draw_title(cr, W, "INFEASIBLE: no network with " + plural(p.hidden_width, "hidden ReLU neuron") + " fits these " +
                         plural(p.num_samples(), "sample"),
              "The proof: a case tree of " + std::to_string(nodes) + " nodes over " +
@@ -824,7 +825,7 @@ PlotReport plot_case_tree(const Problem& p, const v1::CaseTree& tree, const std:
                  "; every leaf is a certificate that its case is empty (" + architecture_text(p) + ")");
   {
     double x = 16, y = 72;
-    for (int kind = 1; kind <= 4; ++kind) {
+    for (int kind = 1; kind <= 5; ++kind) {
       if (!total[kind] && kind != 1) continue;
       x = legend_entry(cr, x, y, [kind](cairo_t* g, double cx, double cy) {
         cairo_rectangle(g, cx - 7, cy - 6, 14, 12);
@@ -833,7 +834,7 @@ PlotReport plot_case_tree(const Problem& p, const v1::CaseTree& tree, const std:
       }, std::string(kind_name(kind)) + ": " + std::to_string(total[kind]));
     }
   }
-  auto frame_for = [&](int col, const std::vector<std::array<uint64_t, 5>>& counts) {
+  auto frame_for = [&](int col, const std::vector<std::array<uint64_t, 6>>& counts) {
     Frame f;
     f.left = col * pw + ml;
     f.top = top + mt;
@@ -842,7 +843,7 @@ PlotReport plot_case_tree(const Problem& p, const v1::CaseTree& tree, const std:
     uint64_t most = 1;
     for (const auto& cnt : counts) {
       uint64_t s = 0;
-      for (int kind = 1; kind <= 4; ++kind) s += cnt[kind];
+      for (int kind = 1; kind <= 5; ++kind) s += cnt[kind];
       most = std::max(most, s);
     }
     f.xmin = 0, f.xmax = std::max<size_t>(counts.size(), 1), f.ymin = 0, f.ymax = most * 1.08;
@@ -862,8 +863,9 @@ PlotReport plot_case_tree(const Problem& p, const v1::CaseTree& tree, const std:
   std::vector<std::string> cap{
       "Each sign case fixes the signs of the output weights; below it, each branch node decides the activation of "
       "one more sample.",
-      "A leaf proves its subtree empty: its LP is infeasible, a neuron's activation column is not cut by any line, "
-      "or the data pin a_j's direction.",
+      "A leaf proves its subtree empty: its LP is infeasible (Farkas vector), a neuron's activation column is not "
+      "cut by any line,",
+      "the data pin a_j's direction, or (several outputs) a degree-2 product certificate refutes the pattern.",
       "The independent checker verified every leaf exactly (relufit verify REQUEST RESPONSE checks it again)."};
   if (auto s = source_line(opts); !s.empty()) cap.push_back(s);
   draw_caption(cr, W, H - caption + 4, cap);
