@@ -4,6 +4,7 @@
 #include <flint/fmpz.h>
 
 #include "algebra/checker_erm.h"
+#include "algebra/checker_rational.h"
 #include "algebra/checker_qqbar.h"
 
 #include <algorithm>
@@ -17,40 +18,7 @@
 namespace relufit {
 namespace {
 
-// RAII owner of one FLINT rational.
-class Q {
- public:
-  Q() { fmpq_init(v_); }
-  explicit Q(long n) {
-    fmpq_init(v_);
-    fmpq_set_si(v_, n, 1);
-  }
-  Q(const Q& o) {
-    fmpq_init(v_);
-    fmpq_set(v_, o.v_);
-  }
-  Q& operator=(const Q& o) {
-    if (this != &o) fmpq_set(v_, o.v_);
-    return *this;
-  }
-  ~Q() { fmpq_clear(v_); }
-  fmpq* get() { return v_; }
-  const fmpq* get() const { return v_; }
-  int sign() const { return fmpq_sgn(v_); }
-  bool operator==(const Q& o) const { return fmpq_equal(v_, o.v_); }
-  bool operator!=(const Q& o) const { return !(*this == o); }
-  void add_mul(const Q& a, const Q& b) { fmpq_addmul(v_, a.v_, b.v_); }
-  void add(const Q& a) { fmpq_add(v_, v_, a.v_); }
-  void mul(const Q& a) { fmpq_mul(v_, v_, a.v_); }
-  void neg() { fmpq_neg(v_, v_); }
-  // Size in bits (numerator and denominator): what the memory budget counts.
-  uint64_t bits() const {
-    return fmpz_bits(fmpq_numref(v_)) + fmpz_bits(fmpq_denref(v_));
-  }
-
- private:
-  fmpq_t v_;
-};
+using checker_internal::Q;  // algebra/checker_rational.h
 
 // The check's clock, cancellation and size limits (CheckControl), shared by
 // every part of one check. stop() is cheap enough for inner loops: it looks

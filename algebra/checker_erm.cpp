@@ -3,6 +3,7 @@
 // sample rows f_s = sum over active j of tau_j (z_j . x~_i) + c and sign rows
 // sigma_ij (z_j . x~_i) >= 0, in the canonical order of CaseTree.
 #include "algebra/checker_erm.h"
+#include "algebra/checker_rational.h"
 
 #include <flint/fmpq.h>
 #include <flint/fmpz.h>
@@ -17,47 +18,7 @@
 namespace relufit {
 namespace {
 
-// RAII owner of one FLINT rational (this file's own: the checker shares no
-// code with the solver, and checker.cpp keeps its helpers private).
-class Q {
- public:
-  Q() { fmpq_init(v_); }
-  explicit Q(long n) {
-    fmpq_init(v_);
-    fmpq_set_si(v_, n, 1);
-  }
-  Q(const Q& o) {
-    fmpq_init(v_);
-    fmpq_set(v_, o.v_);
-  }
-  Q& operator=(const Q& o) {
-    if (this != &o) fmpq_set(v_, o.v_);
-    return *this;
-  }
-  ~Q() { fmpq_clear(v_); }
-  fmpq* get() { return v_; }
-  const fmpq* get() const { return v_; }
-  int sign() const { return fmpq_sgn(v_); }
-  int cmp(const Q& o) const { return fmpq_cmp(v_, o.v_); }
-  bool operator==(const Q& o) const { return fmpq_equal(v_, o.v_); }
-  void add_mul(const Q& a, const Q& b) { fmpq_addmul(v_, a.v_, b.v_); }
-  void add(const Q& a) { fmpq_add(v_, v_, a.v_); }
-  void sub(const Q& a) { fmpq_sub(v_, v_, a.v_); }
-  Q abs() const {
-    Q r(*this);
-    fmpq_abs(r.v_, r.v_);
-    return r;
-  }
-  std::string str() const {
-    char* s = fmpq_get_str(nullptr, 10, v_);
-    std::string out(s);
-    flint_free(s);
-    return out;
-  }
-
- private:
-  fmpq_t v_;
-};
+using checker_internal::Q;  // algebra/checker_rational.h
 
 bool all_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
