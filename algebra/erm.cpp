@@ -159,44 +159,10 @@ ExactFit ErmSearch::fit_from_point(const SignCase& sc, const std::vector<mpq_cla
   return fit;
 }
 
-// As the zero-error search (proto: Lemma 2): the activation vectors allowed
-// by the symmetry rule, the one `point` predicts first, then by distance.
+// As the zero-error search (proto: Lemma 2).
 std::vector<std::string> ErmSearch::children(const SignCase& sc, size_t depth,
                                              const std::vector<mpq_class>& point) const {
-  const uint32_t m = ctx_.m, dz = ctx_.dz;
-  const uint32_t i = order_[depth];
-  std::string predicted(m, '0');
-  if (ctx_.zero_input(i)) return {predicted};
-  for (uint32_t j = 0; j < m && !point.empty(); ++j) {
-    mpq_class v = 0;
-    for (uint32_t t = 0; t < dz; ++t) v += point[j * dz + t] * ctx_.xt[i][t];
-    if (sgn(v) > 0) predicted[j] = '1';
-  }
-  std::vector<bool> tied(m, false);
-  for (uint32_t j = 0; j + 1 < m; ++j) {
-    if (!sc.same_type(j, j + 1)) continue;
-    bool same = true;
-    for (const auto& act : path_) same = same && act[j] == act[j + 1];
-    tied[j] = same;
-  }
-  std::vector<std::string> out;
-  for (uint32_t mask = 0; mask < (1u << m); ++mask) {
-    std::string act(m, '0');
-    for (uint32_t j = 0; j < m; ++j)
-      if (mask & (1u << j)) act[j] = '1';
-    bool ok = true;
-    for (uint32_t j = 0; j + 1 < m && ok; ++j)
-      if (tied[j] && act[j] == '0' && act[j + 1] == '1') ok = false;
-    if (ok) out.push_back(act);
-  }
-  auto distance = [&](const std::string& a) {
-    int dist = 0;
-    for (uint32_t j = 0; j < m; ++j) dist += a[j] != predicted[j];
-    return dist;
-  };
-  std::stable_sort(out.begin(), out.end(),
-                   [&](const std::string& a, const std::string& b) { return distance(a) < distance(b); });
-  return out;
+  return admissible_children(ctx_, sc, order_[depth], path_, point);
 }
 
 // Visits the node of path_ and (when it branches) its subtree, appending to

@@ -134,4 +134,44 @@ void append_pinned_rows(const SearchContext& ctx, const SignCase& sc, uint32_t j
   }
 }
 
+std::vector<std::string> admissible_children(const SearchContext& ctx, const SignCase& sc,
+                                             uint32_t sample, const std::vector<std::string>& path,
+                                             const std::vector<mpq_class>& point) {
+  const uint32_t m = ctx.m, dz = ctx.dz;
+  std::string predicted(m, '0');
+  // x~ = 0: every activation gives the same rows, so one child stands for all.
+  if (ctx.zero_input(sample)) return {predicted};
+  for (uint32_t j = 0; j < m && !point.empty(); ++j) {
+    mpq_class v = 0;
+    for (uint32_t t = 0; t < dz; ++t) v += point[j * dz + t] * ctx.xt[sample][t];
+    if (sgn(v) > 0) predicted[j] = '1';
+  }
+  // tied[j]: neurons j, j+1 share a sign group and agree on all decided samples.
+  std::vector<bool> tied(m, false);
+  for (uint32_t j = 0; j + 1 < m; ++j) {
+    if (!sc.same_type(j, j + 1)) continue;
+    bool same = true;
+    for (const auto& act : path) same = same && act[j] == act[j + 1];
+    tied[j] = same;
+  }
+  std::vector<std::string> out;
+  for (uint32_t mask = 0; mask < (1u << m); ++mask) {
+    std::string act(m, '0');
+    for (uint32_t j = 0; j < m; ++j)
+      if (mask & (1u << j)) act[j] = '1';
+    bool ok = true;
+    for (uint32_t j = 0; j + 1 < m && ok; ++j)
+      if (tied[j] && act[j] == '0' && act[j + 1] == '1') ok = false;
+    if (ok) out.push_back(act);
+  }
+  auto distance = [&](const std::string& a) {
+    int d = 0;
+    for (uint32_t j = 0; j < m; ++j) d += a[j] != predicted[j];
+    return d;
+  };
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const std::string& a, const std::string& b) { return distance(a) < distance(b); });
+  return out;
+}
+
 }  // namespace relufit

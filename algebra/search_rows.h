@@ -65,6 +65,15 @@ std::vector<LpRow> fixed_output_rows(const SearchContext& ctx, const std::vector
                                      const std::vector<std::string>& path,
                                      const std::vector<std::vector<mpq_class>>& a);
 
+// The children of a node (proto: Lemma 2): the activation vectors of
+// `sample`, decided after the samples of `path`, that the symmetry rule
+// allows in sign case `sc` (one, all inactive, for a sample with x~ = 0);
+// the one `point` (an LP point whose z blocks come first; empty: none)
+// predicts first, then by Hamming distance from it.
+std::vector<std::string> admissible_children(const SearchContext& ctx, const SignCase& sc,
+                                             uint32_t sample, const std::vector<std::string>& path,
+                                             const std::vector<mpq_class>& point);
+
 // The pinned-direction rows u_jo - a_jo z_j = 0 for neuron j's blocks.
 void append_pinned_rows(const SearchContext& ctx, const SignCase& sc, uint32_t j,
                         const std::vector<mpq_class>& a_j, std::vector<LpRow>* rows);

@@ -38,49 +38,8 @@ const std::vector<mpq_class>& SubtreeSearch::realizability(uint32_t j, ColumnMem
   return table.emplace(std::move(key), std::move(farkas)).first->second;
 }
 
-// Activation vectors for sample order[depth] allowed by the symmetry rule
-// (proto: Lemma 2), the one predicted by `point` first, then by distance.
 std::vector<std::string> SubtreeSearch::children(size_t depth, const std::vector<mpq_class>& point) const {
-  const uint32_t m = ctx_.m, dz = ctx_.dz;
-  const uint32_t i = spec_->order[depth];
-  std::string predicted(m, '0');
-  // x~_i = 0: every activation gives the same rows, so one child stands for all.
-  if (ctx_.zero_input(i)) return {predicted};
-  for (uint32_t j = 0; j < m; ++j) {
-    mpq_class v = 0;
-    for (uint32_t t = 0; t < dz; ++t) v += point[j * dz + t] * ctx_.xt[i][t];
-    if (sgn(v) > 0) predicted[j] = '1';
-  }
-  // tied[j]: neurons j, j+1 share a sign group and agree on all decided samples.
-  std::vector<bool> tied(m, false);
-  for (uint32_t j = 0; j + 1 < m; ++j) {
-    if (!spec_->signs.same_type(j, j + 1)) continue;
-    bool same = true;
-    for (const auto& act : path_)
-      if (act[j] != act[j + 1]) {
-        same = false;
-        break;
-      }
-    tied[j] = same;
-  }
-  std::vector<std::string> out;
-  for (uint32_t mask = 0; mask < (1u << m); ++mask) {
-    std::string act(m, '0');
-    for (uint32_t j = 0; j < m; ++j)
-      if (mask & (1u << j)) act[j] = '1';
-    bool ok = true;
-    for (uint32_t j = 0; j + 1 < m && ok; ++j)
-      if (tied[j] && act[j] == '0' && act[j + 1] == '1') ok = false;
-    if (ok) out.push_back(act);
-  }
-  auto distance = [&](const std::string& a) {
-    int d = 0;
-    for (uint32_t j = 0; j < m; ++j) d += a[j] != predicted[j];
-    return d;
-  };
-  std::stable_sort(out.begin(), out.end(),
-                   [&](const std::string& a, const std::string& b) { return distance(a) < distance(b); });
-  return out;
+  return admissible_children(ctx_, spec_->signs, spec_->order[depth], path_, point);
 }
 
 // Visits the node on top of the stack: records it in the proof, cuts it with
