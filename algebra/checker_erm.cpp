@@ -18,70 +18,8 @@
 namespace relufit {
 namespace {
 
-using checker_internal::Q;  // algebra/checker_rational.h
-
-bool all_digits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-}
-
-// The API's number syntax: integer, "p/q", finite decimal with exponent.
-std::optional<Q> parse_number(const std::string& text, size_t max_chars) {
-  if (text.empty() || text.size() > max_chars) return std::nullopt;
-  std::string s = text;
-  bool neg = false;
-  if (s[0] == '-' || s[0] == '+') {
-    neg = s[0] == '-';
-    s = s.substr(1);
-  }
-  std::string num, den = "1";
-  const size_t slash = s.find('/');
-  if (slash != std::string::npos) {
-    num = s.substr(0, slash);
-    den = s.substr(slash + 1);
-    if (!all_digits(num) || !all_digits(den) || den.find_first_not_of('0') == std::string::npos)
-      return std::nullopt;
-  } else {
-    long exponent = 0;
-    std::string mant = s;
-    const size_t e = s.find_first_of("eE");
-    if (e != std::string::npos) {
-      mant = s.substr(0, e);
-      std::string ex = s.substr(e + 1);
-      bool eneg = false;
-      if (!ex.empty() && (ex[0] == '-' || ex[0] == '+')) {
-        eneg = ex[0] == '-';
-        ex = ex.substr(1);
-      }
-      if (!all_digits(ex) || ex.size() > 5) return std::nullopt;
-      exponent = std::stol(ex) * (eneg ? -1 : 1);
-    }
-    const size_t dot = mant.find('.');
-    std::string ip = mant, fp;
-    if (dot != std::string::npos) {
-      ip = mant.substr(0, dot);
-      fp = mant.substr(dot + 1);
-    }
-    if ((ip.empty() && fp.empty()) || (!ip.empty() && !all_digits(ip)) || (!fp.empty() && !all_digits(fp)))
-      return std::nullopt;
-    num = ip + fp;
-    exponent -= static_cast<long>(fp.size());
-    if (exponent >= 0)
-      num += std::string(static_cast<size_t>(exponent), '0');
-    else
-      den = "1" + std::string(static_cast<size_t>(-exponent), '0');
-  }
-  Q out;
-  fmpz_t a, b;
-  fmpz_init(a);
-  fmpz_init(b);
-  fmpz_set_str(a, num.c_str(), 10);
-  fmpz_set_str(b, den.c_str(), 10);
-  fmpq_set_fmpz_frac(out.get(), a, b);
-  fmpz_clear(a);
-  fmpz_clear(b);
-  if (neg) fmpq_neg(out.get(), out.get());
-  return out;
-}
+using checker_internal::parse_rational;  // algebra/checker_rational.h
+using checker_internal::Q;
 
 CheckResult ok(std::string m) { return {true, false, std::move(m)}; }
 CheckResult bad(std::string m) { return {false, false, std::move(m)}; }
@@ -111,13 +49,13 @@ std::optional<std::string> read(const RequestData& r, const CheckLimits& limits,
       return "request sample " + std::to_string(i) + " has the wrong number of coordinates";
     std::vector<Q> xt, y;
     for (const auto& s : r.x[i]) {
-      auto v = parse_number(s, limits.max_number_chars);
+      auto v = parse_rational(s, limits.max_number_chars);
       if (!v) return "request sample " + std::to_string(i) + ": bad number";
       xt.push_back(*v);
     }
     if (out->hb) xt.push_back(Q(1));
     for (const auto& s : r.y[i]) {
-      auto v = parse_number(s, limits.max_number_chars);
+      auto v = parse_rational(s, limits.max_number_chars);
       if (!v) return "request sample " + std::to_string(i) + ": bad number";
       y.push_back(*v);
     }
@@ -125,7 +63,7 @@ std::optional<std::string> read(const RequestData& r, const CheckLimits& limits,
     out->y.push_back(std::move(y));
   }
   if (!r.max_error.empty()) {
-    auto v = parse_number(r.max_error, limits.max_number_chars);
+    auto v = parse_rational(r.max_error, limits.max_number_chars);
     if (!v || v->sign() < 0) return "request max_error is not a number >= 0";
     out->max_error = *v;
   }
@@ -142,7 +80,7 @@ std::optional<Q> network_error(const Request& q, const NetworkData& net, const C
            std::to_string(q.m);
     return std::nullopt;
   }
-  auto num = [&](const std::string& s) { return parse_number(s, limits.max_number_chars); };
+  auto num = [&](const std::string& s) { return parse_rational(s, limits.max_number_chars); };
   std::vector<std::vector<Q>> z(q.m), a(q.m);
   for (size_t j = 0; j < q.m; ++j) {
     const NeuronData& nd = net.neurons[j];
@@ -307,7 +245,7 @@ class ErmTreeChecker {
     std::set<uint32_t> rows;
     for (const auto& e : nd.farkas) {
       if (e.row >= path_.size() || !rows.insert(e.row).second) return at + ": bad Farkas row";
-      auto v = parse_number(e.value, control_.limits.max_number_chars);
+      auto v = parse_rational(e.value, control_.limits.max_number_chars);
       if (!v || v->sign() < 0) return at + ": Farkas value must be a rational >= 0";
       const bool on = path_[e.row][nd.neuron] == '1';
       const auto& xt = q_.xt[sc_.sample_order[e.row]];
@@ -333,7 +271,7 @@ class ErmTreeChecker {
     std::set<uint32_t> rows;
     for (const auto& e : nd.farkas) {
       if (e.row >= (m + 1) * depth || !rows.insert(e.row).second) return at + ": bad row in the dual vector";
-      auto v = parse_number(e.value, control_.limits.max_number_chars);
+      auto v = parse_rational(e.value, control_.limits.max_number_chars);
       if (!v) return at + ": dual value is not a rational number";
       const size_t s = e.row / (m + 1), r = e.row % (m + 1);
       const std::string& act = path_[s];
@@ -378,7 +316,7 @@ class ErmTreeChecker {
       if (loss_ == Loss::kL2) fmpq_mul(l.get(), l.get(), l.get());
       fmpq_div(b.get(), l.get(), norm.get());
     }
-    auto claimed = parse_number(nd.bound, control_.limits.max_number_chars);
+    auto claimed = parse_rational(nd.bound, control_.limits.max_number_chars);
     if (!claimed || !(*claimed == b)) return at + ": the stated bound " + nd.bound.substr(0, 64) + " is not the vector's bound " + b.str().substr(0, 64);
     const int c = b.cmp(threshold_);
     if (strict_ ? c <= 0 : c < 0)
@@ -439,7 +377,7 @@ CheckResult check_several_outputs(const Request& q, const MinimizeAnswerData& an
   using Status = MinimizeAnswerData::Status;
   if (answer.status != Status::kOptimal && answer.status != Status::kBounded) return bad("status unspecified");
   if (!err) return bad("no network");
-  auto best = parse_number(answer.best_error, control.limits.max_number_chars);
+  auto best = parse_rational(answer.best_error, control.limits.max_number_chars);
   if (!best || !(*best == *err)) return bad("best_error is not the network's training error");
   if (answer.output_proofs.size() != q.k || answer.output_bounds.size() != q.k)
     return bad("one proof and one bound per output are needed");
@@ -449,7 +387,7 @@ CheckResult check_several_outputs(const Request& q, const MinimizeAnswerData& an
     Request qo = q;
     qo.k = 1;
     for (auto& y : qo.y) y = {y[o]};
-    auto bound = parse_number(answer.output_bounds[o], control.limits.max_number_chars);
+    auto bound = parse_rational(answer.output_bounds[o], control.limits.max_number_chars);
     if (!bound) return bad("output " + std::to_string(o) + ": bound is not a number");
     CheckResult c = check_erm_tree(qo, answer.output_proofs[o], q.loss, *bound, false, control);
     if (!c.valid) return bad("output " + std::to_string(o) + ": " + c.message);
@@ -460,11 +398,11 @@ CheckResult check_several_outputs(const Request& q, const MinimizeAnswerData& an
       lower.add(*bound);
     }
   }
-  auto claimed = parse_number(answer.lower_bound, control.limits.max_number_chars);
+  auto claimed = parse_rational(answer.lower_bound, control.limits.max_number_chars);
   if (!claimed || !(*claimed == lower)) return bad("lower_bound is not the combination of the output bounds");
   if (lower.cmp(*err) > 0) return bad("the lower bound exceeds the network's error");
   if (answer.status == Status::kOptimal) {
-    auto opt = parse_number(answer.optimal_error, control.limits.max_number_chars);
+    auto opt = parse_rational(answer.optimal_error, control.limits.max_number_chars);
     if (!(lower == *err) || !opt || !(*opt == *err)) return bad("an optimum needs the bound to meet the network's error");
   }
   return ok("network reaches training error " + err->str() + " (" + loss_name(q.loss) + "); every network of width " +
@@ -476,7 +414,7 @@ CheckResult check_several_outputs(const Request& q, const MinimizeAnswerData& an
 
 bool request_has_error_budget(const RequestData& request) {
   if (request.max_error.empty()) return false;
-  auto v = parse_number(request.max_error, 1000000);
+  auto v = parse_rational(request.max_error, 1000000);
   return !v || v->sign() != 0;  // an unreadable budget is refused there, not ignored
 }
 
@@ -501,7 +439,7 @@ CheckResult check_error_budget_answer(const RequestData& request, const AnswerDa
       if (c.kind != CertificateData::Kind::kErmTree)
         return bad("INFEASIBLE with an error budget needs an error tree certificate");
       if (c.erm_loss != q.loss) return bad("the certificate's loss is not the request's");
-      auto t = parse_number(c.erm_threshold, control.limits.max_number_chars);
+      auto t = parse_rational(c.erm_threshold, control.limits.max_number_chars);
       if (!t || !(*t == q.max_error) || !c.erm_strict)
         return bad("the certificate's threshold is not the request's max_error (strict)");
       return check_erm_tree(q, c.case_tree, q.loss, q.max_error, true, control);
@@ -532,7 +470,7 @@ CheckResult check_minimize_answer(const RequestData& request, const MinimizeAnsw
   if (answer.status == MinimizeAnswerData::Status::kUnknown) {
     if (answer.reason.empty()) return bad("UNKNOWN without a reason");
     if (has_network) {
-      auto best = parse_number(answer.best_error, control.limits.max_number_chars);
+      auto best = parse_rational(answer.best_error, control.limits.max_number_chars);
       if (!best || !(*best == *err)) return bad("best_error is not the network's training error");
       return ok("nothing claimed but a network of training error " + err->str() + ": " + answer.reason);
     }
@@ -541,7 +479,7 @@ CheckResult check_minimize_answer(const RequestData& request, const MinimizeAnsw
   if (q.k > 1) return check_several_outputs(q, answer, has_network ? &*err : nullptr, control);
   if (answer.status != MinimizeAnswerData::Status::kOptimal) return bad("status unspecified or not for one output");
   if (!has_network) return bad("an optimum without the network reaching it");
-  auto opt = parse_number(answer.optimal_error, control.limits.max_number_chars);
+  auto opt = parse_rational(answer.optimal_error, control.limits.max_number_chars);
   if (!opt || !(*opt == *err))
     return bad("optimal_error " + answer.optimal_error.substr(0, 64) + " is not the network's training error " +
                err->str().substr(0, 64));
