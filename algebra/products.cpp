@@ -128,11 +128,19 @@ Affine<double> to_double(const Affine<mpq_class>& f) {
   return d;
 }
 
-struct Term {
-  ProductKind kind;
-  uint32_t a = 0, b = 0, c = 0, d = 0;
-  bool free = false;  // coefficient of either sign (the = 0 kinds)
-};
+// A term is a ProductTermData without its coefficient. Minors are = 0 at
+// every fit, so their coefficient may have either sign; the rest are >= 0.
+using Term = ProductTermData;
+bool free_sign(const Term& t) { return t.kind == ProductKind::kMinor; }
+Term term(ProductKind kind, uint32_t a, uint32_t b = 0, uint32_t c = 0, uint32_t d = 0) {
+  Term t;
+  t.kind = kind;
+  t.a = a;
+  t.b = b;
+  t.c = c;
+  t.d = d;
+  return t;
+}
 
 // The polynomial of term t in w (exact or double).
 template <class T>
@@ -203,7 +211,7 @@ std::optional<std::vector<mpq_class>> exact_on_basis(glp_prob* lp, const std::ve
       mpq_class& v = y[basic[c]];
       fmpq_get_mpq(v.get_mpq_t(), fmpq_mat_entry(x, c, 0));
       if (sgn(v) == 0) continue;
-      if (!terms[basic[c]].free && sgn(v) < 0) ok = false;
+      if (!free_sign(terms[basic[c]]) && sgn(v) < 0) ok = false;
       for (int r = 0; r < num_rows; ++r)
         if (sgn(polys[c][r]) != 0) sum[r] += v * polys[c][r];
     }
@@ -239,13 +247,13 @@ std::optional<std::vector<ProductTermData>> refute_by_products(const SearchConte
           ? 0
           : rows.size() - families.recent_rows * per_sample;
   std::vector<Term> terms;
-  for (size_t r : ineq) terms.push_back({ProductKind::kRow, static_cast<uint32_t>(r)});
+  for (size_t r : ineq) terms.push_back(term(ProductKind::kRow, static_cast<uint32_t>(r)));
   if (families.row_products)
     for (size_t x = 0; x < ineq.size(); ++x)
       for (size_t y = x; y < ineq.size(); ++y)
         if (ineq[y] >= first_recent)
-          terms.push_back({ProductKind::kRowProduct, static_cast<uint32_t>(ineq[x]),
-                           static_cast<uint32_t>(ineq[y])});
+          terms.push_back(term(ProductKind::kRowProduct, static_cast<uint32_t>(ineq[x]),
+                           static_cast<uint32_t>(ineq[y])));
   if (families.minors)
     for (uint32_t j = 0; j < m; ++j) {
       std::vector<uint32_t> vecs{j};
@@ -255,17 +263,15 @@ std::optional<std::vector<ProductTermData>> refute_by_products(const SearchConte
         for (size_t y = x + 1; y < vecs.size(); ++y)
           for (uint32_t c = 0; c < dz; ++c)
             for (uint32_t d = c + 1; d < dz; ++d) {
-              Term t{ProductKind::kMinor, vecs[x], vecs[y], c, d};
-              t.free = true;
-              terms.push_back(t);
+              terms.push_back(term(ProductKind::kMinor, vecs[x], vecs[y], c, d));
             }
     }
   if (families.squares)
-    for (size_t v = 0; v < nv; ++v) terms.push_back({ProductKind::kSquare, static_cast<uint32_t>(v)});
+    for (size_t v = 0; v < nv; ++v) terms.push_back(term(ProductKind::kSquare, static_cast<uint32_t>(v)));
   if (families.aligned)
     for (size_t b = 0; b < sc.blocks.size(); ++b)
       for (uint32_t c = 0; c < dz; ++c)
-        terms.push_back({ProductKind::kAligned, static_cast<uint32_t>(b), c});
+        terms.push_back(term(ProductKind::kAligned, static_cast<uint32_t>(b), c));
   if (terms.size() > families.max_terms) return std::nullopt;
 
   Forms<mpq_class> exact;
@@ -294,7 +300,7 @@ std::optional<std::vector<ProductTermData>> refute_by_products(const SearchConte
   std::vector<double> ar{0.0};
   for (size_t t = 0; t < terms.size(); ++t) {
     const int j = static_cast<int>(t) + 1;
-    glp_set_col_bnds(lp, j, terms[t].free ? GLP_FR : GLP_LO, 0.0, 0.0);
+    glp_set_col_bnds(lp, j, free_sign(terms[t]) ? GLP_FR : GLP_LO, 0.0, 0.0);
     const std::vector<double> p = term_poly(terms[t], approx, ctx, sc, nw);
     double scale = 0;
     for (double v : p) scale = std::max(scale, std::fabs(v));
@@ -333,22 +339,11 @@ std::optional<std::vector<ProductTermData>> refute_by_products(const SearchConte
   std::vector<ProductTermData> out;
   for (size_t t = 0; t < terms.size(); ++t) {
     if (sgn((*y)[t]) == 0) continue;
-    ProductTermData d;
-    d.kind = terms[t].kind;
-    d.a = terms[t].a;
-    d.b = terms[t].b;
-    d.c = terms[t].c;
-    d.d = terms[t].d;
+    ProductTermData d = terms[t];
     d.coefficient = rational_to_string((*y)[t]);
     out.push_back(std::move(d));
   }
   return out;
-}
-
-void note_products(const std::vector<ProductTermData>& terms, ProductStats* stats) {
-  ++stats->refuted;
-  for (const auto& t : terms) ++stats->terms_by_kind[static_cast<size_t>(t.kind)];
-  stats->largest = std::max(stats->largest, terms.size());
 }
 
 }  // namespace relufit

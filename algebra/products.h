@@ -46,13 +46,6 @@ struct ProductFamilies {
   size_t max_terms = 20000;  // past this the attempt is skipped (no answer)
 };
 
-// Counts of the terms of a found certificate, per ProductKind (index = kind).
-struct ProductStats {
-  uint64_t attempts = 0, refuted = 0;
-  uint64_t terms_by_kind[7] = {0, 0, 0, 0, 0, 0, 0};
-  size_t largest = 0;  // most terms in one certificate
-};
-
 // A certificate that no fit has the pattern of the node whose LP rows are
 // `rows` in sign case `sc`, or nullopt when the lifted LP is feasible (or too
 // large). Only meaningful for sign cases with u blocks (for one output the
@@ -61,8 +54,5 @@ std::optional<std::vector<ProductTermData>> refute_by_products(const SearchConte
                                                                const SignCase& sc,
                                                                const std::vector<LpRow>& rows,
                                                                const ProductFamilies& families);
-
-// Adds a found certificate to `stats`.
-void note_products(const std::vector<ProductTermData>& terms, ProductStats* stats);
 
 }  // namespace relufit
