@@ -625,19 +625,12 @@ class TreeChecker {
 
   std::optional<std::string> check_lp_leaf(const ProofNodeData& nd,
                                            const std::vector<ExtraRow>& extra = {}) const {
-    const size_t m = data_.m, k = data_.k, R = rows_per_sample_;
+    const size_t R = rows_per_sample_;
     std::vector<std::pair<size_t, Q>> entries;
     if (auto e = read_entries(nd, R * path_.size() + extra.size(), &entries)) return e;
     std::vector<Q> combo(nv_);
     Q rhs;
-    // Adds coef * x~_i to the variable block `block`.
     bool too_big = false;
-    auto add_block = [&](size_t block, const Q& coef, size_t i) {
-      for (size_t t = 0; t < dz_; ++t) {
-        combo[block * dz_ + t].add_mul(coef, data_.xt[i][t]);
-        too_big = too_big || data_.budget->too_big(combo[block * dz_ + t]);
-      }
-    };
     for (const auto& [row, value] : entries) {
       if (too_big || data_.budget->too_big(rhs)) return data_.budget->too_big_message();
       if (data_.budget->stop()) return std::string("stopped");
@@ -645,38 +638,9 @@ class TreeChecker {
         for (const auto& [var, coef] : extra[row - R * path_.size()].coeffs) combo[var].add_mul(value, coef);
         continue;
       }
-      const size_t s = row / R, r = row % R;
-      const size_t i = order_[s];
-      const std::string& act = path_[s];
-      if (r < k) {  // equality of output o = r
-        const size_t o = r;
-        for (size_t j = 0; j < m; ++j) {
-          if (act[j] != '1') continue;
-          if (o == lead_[j]) {
-            Q coef = value;
-            if (tau(j, o) < 0) coef.neg();
-            add_block(j, coef, i);
-          } else {
-            for (size_t b = 0; b < blocks_.size(); ++b)
-              if (blocks_[b].first == j && blocks_[b].second == o) add_block(m + b, value, i);
-          }
-        }
-        if (data_.ob) combo[c0_ + o].add(value);
-        rhs.add_mul(value, data_.y[i][o]);
-        continue;
-      }
-      if (value.sign() < 0) return "negative multiplier on inequality row " + std::to_string(row);
-      Q coef = value;
-      if (r < k + m) {  // sigma_ij (z_j . x~_i) >= 0
-        const size_t j = r - k;
-        if (act[j] != '1') coef.neg();
-        add_block(j, coef, i);
-      } else {  // tau_jo sigma_ij (u_jo . x~_i) >= 0
-        const size_t b = r - k - m;
-        const auto [j, o] = blocks_[b];
-        if ((act[j] == '1') != (tau(j, o) > 0)) coef.neg();
-        add_block(m + b, coef, i);
-      }
+      if (!is_equality_row(row) && value.sign() < 0)
+        return "negative multiplier on inequality row " + std::to_string(row);
+      add_row(row, value, &combo, &rhs, &too_big);
     }
     for (size_t v = 0; v < nv_; ++v)
       if (combo[v].sign() != 0) return "Farkas combination is not zero in variable " + std::to_string(v);
@@ -775,36 +739,50 @@ class TreeChecker {
     return std::nullopt;
   }
 
-  // One node row r (canonical order, proto CaseTree) as the affine form
-  // Q_r = coeffs . v - rhs, rebuilt from the request and the path.
-  void row_form(size_t row, std::vector<Q>* coeffs, Q* rhs) const {
+  // Adds coef times node row `row` (canonical order, proto CaseTree: the
+  // row rebuilt from the request and the path) to the linear form *combo and
+  // coef times its right-hand side to *rhs; *too_big is set when an entry it
+  // touched grows past the checker's size limit.
+  void add_row(size_t row, const Q& coef, std::vector<Q>* combo, Q* rhs, bool* too_big) const {
     const size_t m = data_.m, k = data_.k, R = rows_per_sample_;
-    coeffs->assign(nv_, Q());
-    *rhs = Q();
     const size_t s = row / R, r = row % R;
     const size_t i = order_[s];
     const std::string& act = path_[s];
-    auto put = [&](size_t block, int factor) {
+    // Adds factor * coef * x~_i to the variable block `block`.
+    auto add_block = [&](size_t block, int factor) {
+      Q c = coef;
+      if (factor < 0) c.neg();
       for (size_t t = 0; t < dz_; ++t) {
-        (*coeffs)[block * dz_ + t] = data_.xt[i][t];
-        if (factor < 0) (*coeffs)[block * dz_ + t].neg();
+        (*combo)[block * dz_ + t].add_mul(c, data_.xt[i][t]);
+        *too_big = *too_big || data_.budget->too_big((*combo)[block * dz_ + t]);
       }
     };
-    if (r < k) {
+    if (r < k) {  // equality of output o = r
       for (size_t j = 0; j < m; ++j) {
         if (act[j] != '1') continue;
-        if (r == lead_[j]) put(j, tau(j, r));
-        for (size_t b = 0; b < blocks_.size(); ++b)
-          if (blocks_[b].first == j && blocks_[b].second == r) put(m + b, 1);
+        if (r == lead_[j]) {
+          add_block(j, tau(j, r));
+        } else {
+          for (size_t b = 0; b < blocks_.size(); ++b)
+            if (blocks_[b].first == j && blocks_[b].second == r) add_block(m + b, 1);
+        }
       }
-      if (data_.ob) (*coeffs)[c0_ + r] = Q(1);
-      *rhs = data_.y[i][r];
-    } else if (r < k + m) {
-      put(r - k, act[r - k] == '1' ? 1 : -1);
-    } else {
+      if (data_.ob) (*combo)[c0_ + r].add(coef);
+      rhs->add_mul(coef, data_.y[i][r]);
+    } else if (r < k + m) {  // sigma_ij (z_j . x~_i) >= 0
+      add_block(r - k, act[r - k] == '1' ? 1 : -1);
+    } else {  // tau_jo sigma_ij (u_jo . x~_i) >= 0
       const auto [j, o] = blocks_[r - k - m];
-      put(m + (r - k - m), (act[j] == '1') == (tau(j, o) > 0) ? 1 : -1);
+      add_block(m + (r - k - m), (act[j] == '1') == (tau(j, o) > 0) ? 1 : -1);
     }
+  }
+
+  // Node row `row` alone, as the affine form Q_r = coeffs . v - rhs.
+  void row_form(size_t row, std::vector<Q>* coeffs, Q* rhs) const {
+    coeffs->assign(nv_, Q());
+    *rhs = Q();
+    bool ignored = false;
+    add_row(row, Q(1), coeffs, rhs, &ignored);
   }
 
   bool is_equality_row(size_t row) const { return row % rows_per_sample_ < data_.k; }
