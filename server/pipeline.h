@@ -19,9 +19,10 @@ struct ServiceOptions {
   double default_time_limit = 60;       // seconds, when the request sets none
   double max_time_limit = 3600;         // seconds, cap on any request
   unsigned search_threads = 0;          // per solve, and the most a request gets; 0: every core
-  // Memory budget of the calls being handled (Solve, Verify, Export,
-  // SubmitJob): each counts kInflightFactor times its message size while it
-  // runs; a call past the budget gets RESOURCE_EXHAUSTED.
+  // Memory budget of the calls being handled (Solve, Minimize, MinWidth,
+  // Verify, Export, SubmitJob): each counts kInflightFactor times its
+  // message size while it runs; a call past the budget gets
+  // RESOURCE_EXHAUSTED.
   uint64_t max_inflight_bytes = uint64_t{2048} << 20;
   static constexpr uint64_t kInflightFactor = 4;
   const std::atomic<bool>* shutting_down = nullptr;  // stops running solves

@@ -151,12 +151,11 @@ grpc::Status ReluFitServiceImpl::authorize(const grpc::ServerContext* context, V
   return st;
 }
 
-grpc::Status ReluFitServiceImpl::Solve(grpc::ServerContext* context,
-                                       const v1::SolveRequest* request,
-                                       v1::SolveResponse* response) {
+grpc::Status ReluFitServiceImpl::answer(grpc::ServerContext* context, size_t request_bytes,
+                                        const std::function<ValidationError(const PipelineControl&)>& run) {
   if (auto denied = authorize(context); !denied.ok()) return denied;
   std::shared_ptr<Admission> admitted;
-  if (auto busy = admit(request->ByteSizeLong(), &admitted); !busy.ok()) return busy;
+  if (auto busy = admit(request_bytes, &admitted); !busy.ok()) return busy;
   PipelineControl control;
   // A gRPC deadline shortens the time limit so the answer (UNKNOWN, "time
   // limit") still reaches the caller in time.
@@ -164,7 +163,7 @@ grpc::Status ReluFitServiceImpl::Solve(grpc::ServerContext* context,
   control.cancelled = [context] { return context->IsCancelled(); };
   ValidationError e;
   if (auto st = guarded([&] {
-        e = run_pipeline(*request, options_, control, response);
+        e = run(control);
         return grpc::Status::OK;
       });
       !st.ok())
@@ -174,15 +173,32 @@ grpc::Status ReluFitServiceImpl::Solve(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status ReluFitServiceImpl::Solve(grpc::ServerContext* context, const v1::SolveRequest* request,
+                                       v1::SolveResponse* response) {
+  return answer(context, request->ByteSizeLong(), [&](const PipelineControl& control) {
+    return run_pipeline(*request, options_, control, response);
+  });
+}
+
+grpc::Status ReluFitServiceImpl::Minimize(grpc::ServerContext* context, const v1::MinimizeRequest* request,
+                                          v1::MinimizeResponse* response) {
+  return answer(context, request->ByteSizeLong(), [&](const PipelineControl& control) {
+    return run_minimize(*request, options_, control, response);
+  });
+}
+
+grpc::Status ReluFitServiceImpl::MinWidth(grpc::ServerContext* context, const v1::MinWidthRequest* request,
+                                          v1::MinWidthResponse* response) {
+  return answer(context, request->ByteSizeLong(), [&](const PipelineControl& control) {
+    return run_min_width(*request, options_, control, response);
+  });
+}
+
 grpc::Status ReluFitServiceImpl::Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
                                         v1::VerifyResponse* response) {
   if (auto denied = authorize(context); !denied.ok()) return denied;
   std::shared_ptr<Admission> admitted;
   if (auto busy = admit(request->ByteSizeLong(), &admitted); !busy.ok()) return busy;
-  if (is_erm_verify(*request)) return VerifyErm(context, request, response);
-  const RequestData data = request_from_proto(request->request());
-  Problem problem;
-  if (auto e = build_problem(data, options_.limits, &problem); !e.ok()) return to_grpc(e);
   // The check honours the call's deadline (capped by --max-time-limit),
   // its cancellation and server shutdown; CheckLimits bound each step.
   CheckControl check_control;
@@ -195,12 +211,21 @@ grpc::Status ReluFitServiceImpl::Verify(grpc::ServerContext* context, const v1::
     return context->IsCancelled() || (shutting_down && shutting_down->load());
   };
   CheckResult check;
+  ValidationError e;
   if (auto st = guarded([&] {
-        check = check_answer(data, answer_from_proto(request->response()), check_control);
+        if (is_erm_verify(*request)) {  // a Minimize or MinWidth answer
+          check = verify_erm(*request, options_, check_control, &e);
+          return grpc::Status::OK;
+        }
+        const RequestData data = request_from_proto(request->request());
+        Problem problem;
+        e = build_problem(data, options_.limits, &problem);
+        if (e.ok()) check = check_answer(data, answer_from_proto(request->response()), check_control);
         return grpc::Status::OK;
       });
       !st.ok())
     return st;
+  if (!e.ok()) return to_grpc(e);
   if (check.stopped) {
     if (context->IsCancelled()) return {grpc::StatusCode::CANCELLED, "call cancelled"};
     if (options_.shutting_down && options_.shutting_down->load())

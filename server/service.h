@@ -6,6 +6,7 @@
 #include <grpcpp/support/server_interceptor.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,7 +32,6 @@ class ReluFitServiceImpl final : public v1::ReluFitService::Service {
                       v1::VerifyResponse* response) override;
   grpc::Status Export(grpc::ServerContext* context, const v1::ExportRequest* request,
                       v1::ExportResponse* response) override;
-  // Minimize, MinWidth and VerifyErm are in erm_service.cpp.
   grpc::Status Minimize(grpc::ServerContext* context, const v1::MinimizeRequest* request,
                         v1::MinimizeResponse* response) override;
   grpc::Status MinWidth(grpc::ServerContext* context, const v1::MinWidthRequest* request,
@@ -51,9 +51,12 @@ class ReluFitServiceImpl final : public v1::ReluFitService::Service {
   // OK and the caller's Viewer (caller_of, server/auth.h), or
   // UNAUTHENTICATED.
   grpc::Status authorize(const grpc::ServerContext* context, Viewer* viewer = nullptr) const;
-  // Verify of a Minimize or MinWidth answer.
-  grpc::Status VerifyErm(grpc::ServerContext* context, const v1::VerifyRequest* request,
-                         v1::VerifyResponse* response);
+  // The one shape of Solve, Minimize and MinWidth: authorization,
+  // admission of `request_bytes`, the call's deadline and cancellation as
+  // the pipeline's control, then `run` (which fills the response), and one
+  // status mapping.
+  grpc::Status answer(grpc::ServerContext* context, size_t request_bytes,
+                      const std::function<ValidationError(const PipelineControl&)>& run);
   // Admission by bytes: reserves kInflightFactor x `message_bytes` of the
   // in-flight budget for the call (released by the returned guard), or
   // answers RESOURCE_EXHAUSTED.
