@@ -39,6 +39,33 @@ ValidationError prepare(const v1::SolveRequest& request, const ServiceOptions& o
   return {};
 }
 
+// The problem as Minimize reads it: options.loss and max_error ignored.
+v1::SolveRequest minimize_problem(const v1::MinimizeRequest& request) {
+  v1::SolveRequest solve = request.request();
+  solve.mutable_options()->clear_loss();
+  solve.mutable_options()->clear_max_error();
+  return solve;
+}
+
+// The problem as MinWidth reads it: the width is chosen by the search, so
+// any valid value passes validation.
+v1::SolveRequest min_width_problem(const v1::MinWidthRequest& request) {
+  v1::SolveRequest solve = request.request();
+  solve.mutable_architecture()->set_hidden_width(1);
+  return solve;
+}
+
+// The largest width MinWidth tries: the request's, or the server's limit.
+ValidationError max_width_for(const v1::MinWidthRequest& request, const ServiceOptions& options,
+                              uint32_t* max_width) {
+  *max_width = request.max_width() ? request.max_width() : options.limits.max_hidden_width;
+  if (*max_width > options.limits.max_hidden_width)
+    return {ValidationError::Code::kResourceExhausted,
+            "max_width: " + std::to_string(*max_width) + " exceeds the server limit " +
+                std::to_string(options.limits.max_hidden_width)};
+  return {};
+}
+
 CheckControl check_control_for(const PipelineControl& control, const SolveSettings& settings, double limit) {
   CheckControl c;
   c.deadline = std::min(control.deadline, std::chrono::steady_clock::now() + seconds(std::max(10.0, limit)));
@@ -48,11 +75,19 @@ CheckControl check_control_for(const PipelineControl& control, const SolveSettin
 
 }  // namespace
 
+ValidationError validate_minimize_request(const v1::MinimizeRequest& request, const ServiceOptions& options) {
+  return validate_request(minimize_problem(request), options);
+}
+
+ValidationError validate_min_width_request(const v1::MinWidthRequest& request, const ServiceOptions& options) {
+  if (auto e = validate_request(min_width_problem(request), options); !e.ok()) return e;
+  uint32_t max_width = 0;
+  return max_width_for(request, options, &max_width);
+}
+
 ValidationError run_minimize(const v1::MinimizeRequest& request, const ServiceOptions& options,
                              const PipelineControl& control, v1::MinimizeResponse* response) {
-  v1::SolveRequest solve = request.request();
-  solve.mutable_options()->clear_loss();
-  solve.mutable_options()->clear_max_error();
+  const v1::SolveRequest solve = minimize_problem(request);
   Problem problem;
   SolveSettings settings;
   double limit = 0;
@@ -89,18 +124,13 @@ ValidationError run_minimize(const v1::MinimizeRequest& request, const ServiceOp
 
 ValidationError run_min_width(const v1::MinWidthRequest& request, const ServiceOptions& options,
                               const PipelineControl& control, v1::MinWidthResponse* response) {
-  v1::SolveRequest solve = request.request();
-  // The width is chosen here; any valid value passes validation.
-  solve.mutable_architecture()->set_hidden_width(1);
+  const v1::SolveRequest solve = min_width_problem(request);
   Problem problem;
   SolveSettings settings;
   double limit = 0;
   if (auto e = prepare(solve, options, control, &problem, &settings, &limit); !e.ok()) return e;
-  const uint32_t max_width = request.max_width() ? request.max_width() : options.limits.max_hidden_width;
-  if (max_width > options.limits.max_hidden_width)
-    return {ValidationError::Code::kResourceExhausted,
-            "max_width: " + std::to_string(max_width) + " exceeds the server limit " +
-                std::to_string(options.limits.max_hidden_width)};
+  uint32_t max_width = 0;
+  if (auto e = max_width_for(request, options, &max_width); !e.ok()) return e;
   MinWidthAnswerData answer = find_min_width(problem, max_width, settings);
   const auto check_start = std::chrono::steady_clock::now();
   CheckResult check =
@@ -137,31 +167,31 @@ bool is_erm_verify(const v1::VerifyRequest& request) {
 
 CheckResult verify_erm(const v1::VerifyRequest& request, const ServiceOptions& options,
                        const CheckControl& control, ValidationError* error) {
-  Problem problem;
   if (request.has_minimize_request()) {
-    v1::SolveRequest solve = request.minimize_request().request();
-    solve.mutable_options()->clear_loss();
-    solve.mutable_options()->clear_max_error();
-    if (auto e = validate_request(solve, options, &problem); !e.ok()) {
-      *error = e;
-      return {};
-    }
-    MinimizeAnswerData answer = minimize_answer_from_proto(request.minimize_response());
-    const Loss asked = loss_from_proto(request.minimize_request().loss());
-    if ((asked == Loss::kUnspecified ? Loss::kLinf : asked) != answer.loss)
-      return {false, false, "the response's loss is not the one asked for"};
-    return check_minimize_answer(request_from_proto(solve), answer, control);
+    *error = validate_minimize_request(request.minimize_request(), options);
+    if (!error->ok()) return {};
+    return check_minimize_response(request.minimize_request(), request.minimize_response(), control);
   }
-  v1::SolveRequest solve = request.min_width_request().request();
-  solve.mutable_architecture()->set_hidden_width(1);
-  if (auto e = validate_request(solve, options, &problem); !e.ok()) {
-    *error = e;
-    return {};
-  }
-  MinWidthAnswerData answer = min_width_answer_from_proto(request.min_width_response());
-  if (request.min_width_request().max_width() && answer.max_width != request.min_width_request().max_width())
+  *error = validate_request(min_width_problem(request.min_width_request()), options);
+  if (!error->ok()) return {};
+  return check_min_width_response(request.min_width_request(), request.min_width_response(), control);
+}
+
+CheckResult check_minimize_response(const v1::MinimizeRequest& request, const v1::MinimizeResponse& response,
+                                    const CheckControl& control) {
+  MinimizeAnswerData answer = minimize_answer_from_proto(response);
+  const Loss asked = loss_from_proto(request.loss());
+  if ((asked == Loss::kUnspecified ? Loss::kLinf : asked) != answer.loss)
+    return {false, false, "the response's loss is not the one asked for"};
+  return check_minimize_answer(request_from_proto(minimize_problem(request)), answer, control);
+}
+
+CheckResult check_min_width_response(const v1::MinWidthRequest& request, const v1::MinWidthResponse& response,
+                                     const CheckControl& control) {
+  MinWidthAnswerData answer = min_width_answer_from_proto(response);
+  if (request.max_width() && answer.max_width != request.max_width())
     return {false, false, "the response's max_width is not the one asked for"};
-  return check_min_width_answer(request_from_proto(solve), answer, control);
+  return check_min_width_answer(request_from_proto(min_width_problem(request)), answer, control);
 }
 
 }  // namespace relufit

@@ -11,6 +11,12 @@
 
 namespace relufit {
 
+// Only the validation steps of run_minimize / run_min_width (used before a
+// job is accepted): the problem as Minimize / MinWidth reads it, and for
+// MinWidth max_width against the server's limit on hidden_width.
+ValidationError validate_minimize_request(const v1::MinimizeRequest& request, const ServiceOptions& options);
+ValidationError validate_min_width_request(const v1::MinWidthRequest& request, const ServiceOptions& options);
+
 ValidationError run_minimize(const v1::MinimizeRequest& request, const ServiceOptions& options,
                              const PipelineControl& control, v1::MinimizeResponse* response);
 
@@ -23,5 +29,13 @@ bool is_erm_verify(const v1::VerifyRequest& request);
 // Checks that answer (validation errors in *error).
 CheckResult verify_erm(const v1::VerifyRequest& request, const ServiceOptions& options,
                        const CheckControl& control, ValidationError* error);
+
+// The independent checker on an answer and its request, without validating
+// the request against the server's limits (verify_erm does that first; a
+// stored job's result is re-checked with these as it was accepted).
+CheckResult check_minimize_response(const v1::MinimizeRequest& request, const v1::MinimizeResponse& response,
+                                    const CheckControl& control);
+CheckResult check_min_width_response(const v1::MinWidthRequest& request, const v1::MinWidthResponse& response,
+                                     const CheckControl& control);
 
 }  // namespace relufit

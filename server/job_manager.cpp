@@ -8,6 +8,7 @@
 #include "algebra/checker.h"
 #include "algebra/task_pool.h"
 #include "server/convert.h"
+#include "server/erm_pipeline.h"
 
 namespace relufit {
 namespace {
@@ -20,6 +21,58 @@ int64_t now_ms() {
 
 uint32_t sample_count(const v1::SolveRequest& r) {
   return static_cast<uint32_t>(r.dataset().samples_size());
+}
+
+// Validation as the RPC of the job's kind validates its request.
+ValidationError validate_job_request(const v1::SubmitJobRequest& request, const ServiceOptions& service) {
+  switch (request.job_case()) {
+    case v1::SubmitJobRequest::kRequest: return validate_request(request.request(), service);
+    case v1::SubmitJobRequest::kMinimize: return validate_minimize_request(request.minimize(), service);
+    case v1::SubmitJobRequest::kMinWidth: return validate_min_width_request(request.min_width(), service);
+    default:
+      return {ValidationError::Code::kInvalidArgument,
+              "job: set one of request (a Solve job), minimize or min_width"};
+  }
+}
+
+// What one run of a job's pipeline gives back, whatever its kind.
+struct RunOutcome {
+  ValidationError error;            // the request is not valid (any more)
+  bool undecided = false;           // UNKNOWN: a limit, cancellation or shutdown stopped it
+  v1::SolveStatistics statistics;   // work done
+};
+
+// Runs the job's request through the pipeline of its kind (each checks its
+// answer with the independent checker) and sets the job's result field;
+// the caller clears it unless the job is done.
+RunOutcome run_job_pipeline(v1::Job* job, const ServiceOptions& service, const PipelineControl& control) {
+  RunOutcome out;
+  switch (job->kind()) {
+    case v1::JOB_KIND_MINIMIZE: {
+      v1::MinimizeResponse* response = job->mutable_minimize_result();
+      out.error = run_minimize(job->minimize_request(), service, control, response);
+      out.undecided = response->status() == v1::MINIMIZE_STATUS_UNKNOWN;
+      out.statistics = response->statistics();
+      job->set_minimize_status(response->status());
+      break;
+    }
+    case v1::JOB_KIND_MIN_WIDTH: {
+      v1::MinWidthResponse* response = job->mutable_min_width_result();
+      out.error = run_min_width(job->min_width_request(), service, control, response);
+      out.undecided = response->verdict() == v1::VERDICT_UNKNOWN;
+      out.statistics = response->statistics();
+      job->set_verdict(response->verdict());
+      break;
+    }
+    default: {
+      v1::SolveResponse* response = job->mutable_result();
+      out.error = run_pipeline(job->request(), service, control, response);
+      out.undecided = response->verdict() == v1::VERDICT_UNKNOWN;
+      out.statistics = response->statistics();
+      job->set_verdict(response->verdict());
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -74,7 +127,7 @@ void JobManager::stop() {
   workers_.clear();
 }
 
-JobManager::SubmitError JobManager::submit(const v1::SolveRequest& request, std::string* job_id,
+JobManager::SubmitError JobManager::submit(const v1::SubmitJobRequest& request, std::string* job_id,
                                            std::string* message, ValidationError* validation,
                                            const std::function<bool()>& abandoned,
                                            const std::string& owner) {
@@ -82,7 +135,7 @@ JobManager::SubmitError JobManager::submit(const v1::SolveRequest& request, std:
     *message = "the server is shutting down";
     return SubmitError::kStopping;
   }
-  *validation = validate_request(request, service_);
+  *validation = validate_job_request(request, service_);
   if (!validation->ok()) {
     *message = validation->message;
     return SubmitError::kInvalid;
@@ -116,14 +169,14 @@ std::optional<v1::Job> JobManager::current(const std::string& id, bool include_r
     auto u = unsaved_.find(id);
     if (u != unsaved_.end()) {
       v1::Job job = u->second;
-      if (!include_request) job.clear_request();
+      if (!include_request) clear_job_request(&job);
       return job;
     }
   }
   auto job = store_.load(id);  // verifies the row's checksum
   if (!job) return std::nullopt;
   reverify(*job);
-  if (!include_request) job->clear_request();
+  if (!include_request) clear_job_request(&*job);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = running_.find(id);
   if (it != running_.end() && !finished(job->state())) *job->mutable_progress() = it->second->progress;
@@ -131,12 +184,13 @@ std::optional<v1::Job> JobManager::current(const std::string& id, bool include_r
 }
 
 void JobManager::reverify(const v1::Job& job) const {
-  if (job.state() != v1::JOB_STATE_DONE || !job.has_result()) return;
-  const auto& result = job.result();
+  if (job.state() != v1::JOB_STATE_DONE || !job_has_result(job)) return;
   // A proof left out at the request's wish (include_proof false) cannot be
   // checked again; the row's checksum still vouches for what was stored.
-  if (result.verdict() == v1::VERDICT_INFEASIBLE && !result.has_certificate() &&
-      job.request().options().has_include_proof() && !job.request().options().include_proof())
+  const v1::SolveOptions& options = job_problem(job).options();
+  const bool proof_left_out = options.has_include_proof() && !options.include_proof();
+  if (proof_left_out && (job.kind() != v1::JOB_KIND_SOLVE || (job.result().verdict() == v1::VERDICT_INFEASIBLE &&
+                                                               !job.result().has_certificate())))
     return;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -145,7 +199,17 @@ void JobManager::reverify(const v1::Job& job) const {
   CheckControl control;
   control.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   control.cancelled = [this] { return stopping_.load(); };
-  CheckResult check = check_answer(request_from_proto(job.request()), answer_from_proto(result), control);
+  CheckResult check;
+  switch (job.kind()) {
+    case v1::JOB_KIND_MINIMIZE:
+      check = check_minimize_response(job.minimize_request(), job.minimize_result(), control);
+      break;
+    case v1::JOB_KIND_MIN_WIDTH:
+      check = check_min_width_response(job.min_width_request(), job.min_width_result(), control);
+      break;
+    default:
+      check = check_answer(request_from_proto(job.request()), answer_from_proto(job.result()), control);
+  }
   if (check.stopped)
     throw StoreError("job " + job.job_id() + ": the re-check of its stored result did not finish (" +
                          check.message + "); retry",
@@ -220,8 +284,13 @@ std::vector<v1::Job> JobManager::list(uint32_t page_size, const std::string& pag
     auto u = unsaved_.find(job.job_id());
     if (u != unsaved_.end()) {
       job = u->second;
-      job.clear_request();
-      job.clear_result();
+      clear_job_request(&job);
+      // The summary of the result stays, as for the store's rows.
+      const v1::Verdict verdict = job.verdict();
+      const v1::MinimizeStatus status = job.minimize_status();
+      clear_job_result(&job);
+      job.set_verdict(verdict);
+      job.set_minimize_status(status);
       continue;
     }
     auto it = running_.find(job.job_id());
@@ -301,7 +370,7 @@ void JobManager::run_job(const std::string& id) {
     std::lock_guard<std::mutex> lock(mu_);
     running = running_[id];
   }
-  const uint32_t n = sample_count(job->request());
+  const uint32_t n = sample_count(job_problem(*job));
   running->progress.set_num_samples(n);
   job->set_state(v1::JOB_STATE_RUNNING);
   job->set_state_reason(job->attempts() > 0 ? job->state_reason() : "");
@@ -338,17 +407,18 @@ void JobManager::run_job(const std::string& id) {
     }
     changed_cv_.notify_all();
   };
-  v1::SolveResponse response;
-  ValidationError e = run_pipeline(job->request(), service_, control, &response);
+  const RunOutcome outcome = run_job_pipeline(&*job, service_, control);
+  const ValidationError& e = outcome.error;
 
   v1::JobProgress& p = *job->mutable_progress();
-  p.set_nodes(response.statistics().nodes());
-  p.set_lps_solved(response.statistics().lps_solved());
-  p.set_max_depth(response.statistics().max_depth());
+  p.set_nodes(outcome.statistics.nodes());
+  p.set_lps_solved(outcome.statistics.lps_solved());
+  p.set_max_depth(outcome.statistics.max_depth());
   p.set_num_samples(n);
   p.set_elapsed_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  if (stopping_ && !running->cancel && response.verdict() == v1::VERDICT_UNKNOWN) {
+  if (stopping_ && !running->cancel && outcome.undecided) {
     // Interrupted by shutdown: back to the queue, to run after a restart.
+    clear_job_result(&*job);
     job->set_state(v1::JOB_STATE_QUEUED);
     job->set_state_reason("the server shut down while it ran; queued to run again");
     try {
@@ -359,7 +429,7 @@ void JobManager::run_job(const std::string& id) {
     spdlog::info("job {} re-queued at shutdown", id);
     return;
   }
-  if (running->cancel && response.verdict() == v1::VERDICT_UNKNOWN) {
+  if (running->cancel && outcome.undecided) {
     job->set_state(v1::JOB_STATE_CANCELLED);
     job->set_state_reason("cancelled while running");
   } else if (!e.ok()) {
@@ -368,8 +438,9 @@ void JobManager::run_job(const std::string& id) {
   } else {
     job->set_state(v1::JOB_STATE_DONE);
     job->set_state_reason("");
-    *job->mutable_result() = response;
   }
+  // Only a done job keeps its result.
+  if (job->state() != v1::JOB_STATE_DONE) clear_job_result(&*job);
   job->set_finished_unix_ms(now_ms());
   store_final(&*job);
   spdlog::info("job {} {}", id, v1::JobState_Name(job->state()));
@@ -385,8 +456,7 @@ void JobManager::store_final(v1::Job* job) {
   }
   spdlog::error("job {}: cannot store its {} state: {}", job->job_id(), v1::JobState_Name(job->state()), first);
   // Without the result (much smaller), as INTERRUPTED with the cause.
-  job->clear_result();
-  job->set_verdict(v1::VERDICT_UNSPECIFIED);
+  clear_job_result(job);
   job->set_state(v1::JOB_STATE_INTERRUPTED);
   job->set_state_reason("the result could not be stored (" + first + "); resubmit to run it again");
   try {

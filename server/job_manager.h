@@ -1,5 +1,7 @@
 // Jobs: a bounded queue, a pool of worker threads running the shared
-// pipeline, live progress, cancellation, and recovery from the store after
+// pipeline of the job's kind (Solve: run_pipeline; Minimize, MinWidth:
+// erm_pipeline.h, each checking its answer before it is stored), live
+// progress, cancellation, and recovery from the store after
 // a restart (queued and running jobs are run again, or marked interrupted
 // when they were already interrupted too often).
 //
@@ -57,11 +59,12 @@ class JobManager {
   void stop();
 
   enum class SubmitError { kNone, kInvalid, kQueueFull, kStopping, kStoreFull, kStoreError, kAbandoned };
-  // Validates and stores a job. On failure *message says why. `abandoned`
+  // Validates (as the RPC of the request's kind would) and stores a job.
+  // On failure *message says why. `abandoned`
   // (may be empty) is asked after validation, just before the job is
   // stored: true (the caller's deadline passed or it cancelled) stores
   // nothing and answers kAbandoned.
-  SubmitError submit(const v1::SolveRequest& request, std::string* job_id, std::string* message,
+  SubmitError submit(const v1::SubmitJobRequest& request, std::string* job_id, std::string* message,
                      ValidationError* validation,
                      const std::function<bool()>& abandoned = {}, const std::string& owner = "");
 

@@ -100,11 +100,12 @@ struct RawRow {
   int64_t created_ms = 0, started_ms = 0, finished_ms = 0, attempts = 0, verdict = 0;
   std::string checksum;
   std::string owner;
+  int64_t kind = v1::JOB_KIND_SOLVE;
 };
 
 const char* kColumns =
     "seq, id, state, state_reason, request, result, progress, created_ms, started_ms, "
-    "finished_ms, attempts, verdict, checksum, owner";
+    "finished_ms, attempts, verdict, checksum, owner, kind";
 
 RawRow read_raw(Statement& st) {
   RawRow r;
@@ -122,6 +123,7 @@ RawRow read_raw(Statement& st) {
   r.verdict = st.integer(11);
   r.checksum = st.text(12);
   r.owner = st.text(13);
+  r.kind = st.integer(14);
   return r;
 }
 
@@ -151,8 +153,16 @@ std::string row_checksum(const RawRow& r) {
   field(std::to_string(r.finished_ms));
   field(std::to_string(r.attempts));
   field(std::to_string(r.verdict));
-  // Rows written before owners existed have none: their checksums stay valid.
-  if (!r.owner.empty()) field(r.owner);
+  // Rows written before owners existed have none, and Solve rows no kind:
+  // the checksums of rows written before either existed stay valid. A row
+  // of another kind always has both (an owner field, then the kind), so no
+  // Solve row hashes like it.
+  if (r.kind != v1::JOB_KIND_SOLVE) {
+    field(r.owner);
+    field("kind " + std::to_string(r.kind));
+  } else if (!r.owner.empty()) {
+    field(r.owner);
+  }
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, digest, &len);
@@ -174,6 +184,52 @@ std::string shown(const std::string& s) {
   return out;
 }
 
+bool known_kind(int64_t kind) {
+  return kind == v1::JOB_KIND_SOLVE || kind == v1::JOB_KIND_MINIMIZE || kind == v1::JOB_KIND_MIN_WIDTH;
+}
+
+// Parses the stored request and result (when stored) of the row's kind
+// into their fields of *job; throws DamagedRow (`who`) when either fails.
+void parse_payload(const RawRow& r, const std::string& who, v1::Job* job) {
+  google::protobuf::Message *request = nullptr, *result = nullptr;
+  const bool has_result = !r.result.empty();
+  switch (r.kind) {
+    case v1::JOB_KIND_MINIMIZE:
+      request = job->mutable_minimize_request();
+      if (has_result) result = job->mutable_minimize_result();
+      break;
+    case v1::JOB_KIND_MIN_WIDTH:
+      request = job->mutable_min_width_request();
+      if (has_result) result = job->mutable_min_width_result();
+      break;
+    default:
+      request = job->mutable_request();
+      if (has_result) result = job->mutable_result();
+  }
+  if (!request->ParseFromString(r.request))
+    throw DamagedRow(who + " is damaged in the store: its request cannot be parsed");
+  if (result && !result->ParseFromString(r.result))
+    throw DamagedRow(who + " is damaged in the store: its result cannot be parsed");
+}
+
+// The job's result of the row's kind, or null when it has none.
+const google::protobuf::Message* result_of(const v1::Job& job, int64_t kind) {
+  switch (kind) {
+    case v1::JOB_KIND_MINIMIZE: return job.has_minimize_result() ? &job.minimize_result() : nullptr;
+    case v1::JOB_KIND_MIN_WIDTH: return job.has_min_width_result() ? &job.min_width_result() : nullptr;
+    default: return job.has_result() ? &job.result() : nullptr;
+  }
+}
+
+// The verdict column: the result's verdict, or for Minimize its status.
+int64_t verdict_of(const v1::Job& job, int64_t kind) {
+  switch (kind) {
+    case v1::JOB_KIND_MINIMIZE: return job.minimize_result().status();
+    case v1::JOB_KIND_MIN_WIDTH: return job.min_width_result().verdict();
+    default: return job.result().verdict();
+  }
+}
+
 // Verifies and parses a row; throws DamagedRow.
 v1::Job to_job(const RawRow& r, bool with_payload) {
   const std::string who = "job " + shown(r.id) + " (row " + std::to_string(r.seq) + ")";
@@ -181,28 +237,67 @@ v1::Job to_job(const RawRow& r, bool with_payload) {
     throw DamagedRow(who + " is damaged in the store: its checksum does not match its contents");
   v1::Job job;
   job.set_job_id(r.id);
-  if (!v1::JobState_IsValid(static_cast<int>(r.state)) || !v1::Verdict_IsValid(static_cast<int>(r.verdict)))
+  if (!known_kind(r.kind))
+    throw DamagedRow(who + " has kind " + std::to_string(r.kind) + ", unknown to this server");
+  job.set_kind(static_cast<v1::JobKind>(r.kind));
+  const bool minimize = r.kind == v1::JOB_KIND_MINIMIZE;
+  const bool verdict_ok = minimize ? v1::MinimizeStatus_IsValid(static_cast<int>(r.verdict))
+                                   : v1::Verdict_IsValid(static_cast<int>(r.verdict));
+  if (!v1::JobState_IsValid(static_cast<int>(r.state)) || !verdict_ok)
     throw DamagedRow(who + " is damaged in the store: state or verdict out of range");
   job.set_state(static_cast<v1::JobState>(r.state));
   job.set_state_reason(r.state_reason);
-  if (with_payload) {
-    if (!job.mutable_request()->ParseFromString(r.request))
-      throw DamagedRow(who + " is damaged in the store: its request cannot be parsed");
-    if (!r.result.empty() && !job.mutable_result()->ParseFromString(r.result))
-      throw DamagedRow(who + " is damaged in the store: its result cannot be parsed");
-  }
+  if (with_payload) parse_payload(r, who, &job);
   if (!job.mutable_progress()->ParseFromString(r.progress))
     throw DamagedRow(who + " is damaged in the store: its progress cannot be parsed");
   job.set_created_unix_ms(r.created_ms);
   job.set_started_unix_ms(r.started_ms);
   job.set_finished_unix_ms(r.finished_ms);
   job.set_attempts(static_cast<uint32_t>(r.attempts));
-  job.set_verdict(static_cast<v1::Verdict>(r.verdict));
+  if (minimize)
+    job.set_minimize_status(static_cast<v1::MinimizeStatus>(r.verdict));
+  else
+    job.set_verdict(static_cast<v1::Verdict>(r.verdict));
   job.set_owner(r.owner);
   return job;
 }
 
 }  // namespace
+
+v1::JobKind job_kind_of(const v1::SubmitJobRequest& request) {
+  switch (request.job_case()) {
+    case v1::SubmitJobRequest::kRequest: return v1::JOB_KIND_SOLVE;
+    case v1::SubmitJobRequest::kMinimize: return v1::JOB_KIND_MINIMIZE;
+    case v1::SubmitJobRequest::kMinWidth: return v1::JOB_KIND_MIN_WIDTH;
+    default: return v1::JOB_KIND_UNSPECIFIED;
+  }
+}
+
+const v1::SolveRequest& job_problem(const v1::Job& job) {
+  switch (job.kind()) {
+    case v1::JOB_KIND_MINIMIZE: return job.minimize_request().request();
+    case v1::JOB_KIND_MIN_WIDTH: return job.min_width_request().request();
+    default: return job.request();
+  }
+}
+
+bool job_has_result(const v1::Job& job) {
+  return job.has_result() || job.has_minimize_result() || job.has_min_width_result();
+}
+
+void clear_job_request(v1::Job* job) {
+  job->clear_request();
+  job->clear_minimize_request();
+  job->clear_min_width_request();
+}
+
+void clear_job_result(v1::Job* job) {
+  job->clear_result();
+  job->clear_minimize_result();
+  job->clear_min_width_result();
+  job->clear_verdict();
+  job->clear_minimize_status();
+}
 
 JobStore::JobStore(const std::string& path) : path_(path) {
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -233,18 +328,23 @@ JobStore::JobStore(const std::string& path) : path_(path) {
         " attempts INTEGER NOT NULL DEFAULT 0,"
         " verdict INTEGER NOT NULL DEFAULT 0,"
         " checksum TEXT,"
-        " owner TEXT NOT NULL DEFAULT '')");
+        " owner TEXT NOT NULL DEFAULT '',"
+        " kind INTEGER NOT NULL DEFAULT 1)");
     exec("CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, seq)");
-    bool has_checksum = false, has_owner = false;
+    bool has_checksum = false, has_owner = false, has_kind = false;
     {
       Statement st(db_, "PRAGMA table_info(jobs)");
       while (st.step() == SQLITE_ROW) {
         has_checksum = has_checksum || st.text(1) == "checksum";
         has_owner = has_owner || st.text(1) == "owner";
+        has_kind = has_kind || st.text(1) == "kind";
       }
     }
     if (!has_checksum) exec("ALTER TABLE jobs ADD COLUMN checksum TEXT");
     if (!has_owner) exec("ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT ''");
+    // Rows from before Minimize and MinWidth jobs are Solve jobs (their
+    // checksums leave the kind out, so they stay valid).
+    if (!has_kind) exec("ALTER TABLE jobs ADD COLUMN kind INTEGER NOT NULL DEFAULT 1");
     exec("CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs(owner, seq)");
     add_missing_checksums();
     // Can it be written? (A full disk shows here, not at the first job.)
@@ -293,24 +393,31 @@ void JobStore::add_missing_checksums() {
   tx.commit();
 }
 
-std::string JobStore::insert(const v1::SolveRequest& request, int64_t now_ms, const std::string& owner) {
-  std::lock_guard<std::mutex> lock(mu_);
+std::string JobStore::insert(const v1::SubmitJobRequest& request, int64_t now_ms, const std::string& owner) {
   RawRow r;
   r.owner = owner;
-  request.SerializeToString(&r.request);
+  r.kind = job_kind_of(request);
+  switch (request.job_case()) {
+    case v1::SubmitJobRequest::kRequest: request.request().SerializeToString(&r.request); break;
+    case v1::SubmitJobRequest::kMinimize: request.minimize().SerializeToString(&r.request); break;
+    case v1::SubmitJobRequest::kMinWidth: request.min_width().SerializeToString(&r.request); break;
+    default: throw StoreError("job store: the job has no request", SQLITE_MISUSE);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
   r.state = v1::JOB_STATE_QUEUED;
   r.created_ms = now_ms;
   for (int attempt = 0;; ++attempt) {
     r.id = "job-" + random_hex128();
     Statement st(db_,
                  "INSERT OR IGNORE INTO jobs (id, state, state_reason, request, result, progress, "
-                 "created_ms, checksum, owner) VALUES (?, ?, '', ?, NULL, NULL, ?, ?, ?)");
+                 "created_ms, checksum, owner, kind) VALUES (?, ?, '', ?, NULL, NULL, ?, ?, ?, ?)");
     st.bind(1, r.id);
     st.bind(2, r.state);
     st.bind_blob(3, r.request);
     st.bind(4, now_ms);
     st.bind(5, row_checksum(r));
     st.bind(6, owner);
+    st.bind(7, r.kind);
     st.step();
     if (sqlite3_changes(db_) == 1) {
       checkpoint();
@@ -339,9 +446,11 @@ void JobStore::update(const v1::Job& job) {
   r.started_ms = job.started_unix_ms();
   r.finished_ms = job.finished_unix_ms();
   r.attempts = job.attempts();
-  if (job.has_result()) {
-    job.result().SerializeToString(&r.result);
-    r.verdict = job.result().verdict();
+  // The result of the row's kind (the job came from load, so its kind is
+  // the row's; a result of another kind is not written).
+  if (const google::protobuf::Message* result = result_of(job, r.kind)) {
+    result->SerializeToString(&r.result);
+    r.verdict = verdict_of(job, r.kind);
   }
   Statement st(db_,
                "UPDATE jobs SET state=?, state_reason=?, progress=?, started_ms=?, finished_ms=?, "

@@ -1,5 +1,6 @@
 // The embedded job store: one SQLite database in WAL mode holding every
-// job's request, state, progress and checked result (with its certificate).
+// job's kind (Solve, Minimize, MinWidth), request, state, progress and
+// checked result (with its certificate).
 // Each write is one transaction with synchronous=FULL, so a kill -9 loses
 // nothing that was acknowledged. After each insert (an acknowledged submit)
 // and each final state the WAL is checkpointed into the database file, so
@@ -43,23 +44,36 @@ class DamagedRow : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The job's kind, request and result, whatever the kind (v1::Job has one
+// request and one result field per kind, see relufit.proto).
+v1::JobKind job_kind_of(const v1::SubmitJobRequest& request);
+// The SolveRequest inside the job's request (the problem: dataset, options).
+const v1::SolveRequest& job_problem(const v1::Job& job);
+bool job_has_result(const v1::Job& job);
+void clear_job_request(v1::Job* job);
+// Clears the result and the verdict / minimize_status that summarise it.
+void clear_job_result(v1::Job* job);
+
 class JobStore {
  public:
-  // Opens (creating if needed) the database, adds checksums to rows written
-  // before they existed, and checks that the store can be written; throws
+  // Opens (creating if needed) the database, adds the columns of later
+  // versions (owner; kind, which is JOB_KIND_SOLVE for rows written before
+  // it existed), adds checksums to rows written before they existed, and
+  // checks that the store can be written; throws
   // StoreError with SQLite's message when it cannot.
   explicit JobStore(const std::string& path);
   ~JobStore();
   JobStore(const JobStore&) = delete;
   JobStore& operator=(const JobStore&) = delete;
 
-  // Inserts a new queued job owned by `owner` (may be empty); returns its
-  // id ("job-" and 32 hex digits, 128 bits from the system's CSPRNG).
-  // Throws StoreError.
-  std::string insert(const v1::SolveRequest& request, int64_t now_ms, const std::string& owner = "");
+  // Inserts a new queued job of the request's kind owned by `owner` (may
+  // be empty); returns its id ("job-" and 32 hex digits, 128 bits from the
+  // system's CSPRNG). Throws StoreError (also for a request of no kind).
+  std::string insert(const v1::SubmitJobRequest& request, int64_t now_ms, const std::string& owner = "");
   // Writes the job's state fields (state, reason, progress, times,
-  // attempts, and the result when set). Throws StoreError, or DamagedRow
-  // when the stored row is damaged (it is left as it is).
+  // attempts, and the result of the stored row's kind when set). Throws
+  // StoreError, or DamagedRow when the stored row is damaged (it is left
+  // as it is).
   void update(const v1::Job& job);
   // The job, with request and result, or nullopt when there is none.
   // Throws DamagedRow or StoreError.

@@ -274,7 +274,7 @@ grpc::Status ReluFitServiceImpl::SubmitJob(grpc::ServerContext* context, const v
   auto abandoned = [context] {
     return context->IsCancelled() || context->deadline() <= std::chrono::system_clock::now();
   };
-  switch (jobs_.submit(request->request(), &id, &message, &validation, abandoned, viewer.principal)) {
+  switch (jobs_.submit(*request, &id, &message, &validation, abandoned, viewer.principal)) {
     case JobManager::SubmitError::kNone:
       response->set_job_id(id);
       return grpc::Status::OK;

@@ -80,15 +80,19 @@ def checksum(row):
         h.update(struct.pack("<Q", len(b)))
         h.update(b)
     field("relufit.jobs.v1")
-    for v in row[:-1]:
+    for v in row[:-2]:
         field(v)
-    if row[-1]:  # the owner, when there is one
-        field(row[-1])
+    owner, kind = row[-2], row[-1]
+    if kind != 1:  # Minimize and MinWidth jobs: the owner (even empty), then the kind
+        field(owner)
+        field("kind %d" % kind)
+    elif owner:  # Solve jobs: the owner, when there is one
+        field(owner)
     return h.hexdigest()
 
 
 COLS = ("id, state, state_reason, request, result, progress, created_ms, started_ms, "
-        "finished_ms, attempts, verdict, owner")
+        "finished_ms, attempts, verdict, owner, kind")
 
 
 def edit(store, job_id, mode):
