@@ -78,6 +78,48 @@ std::string certificate_word(const v1::SolveResponse& r) {
 
 }  // namespace
 
+void print_minimize_response(const v1::MinimizeResponse& resp) {
+  std::cout << "loss: " << loss_word(resp.loss()) << "\n";
+  if (resp.status() == v1::MINIMIZE_STATUS_OPTIMAL) {
+    std::cout << "optimal error: " << resp.optimal_error() << "  (" << resp.best_error_decimal() << ")\n";
+    if (resp.output_proofs_size() > 0)
+      std::cout << "proof: one error tree per output (" << resp.output_proofs_size() << "), bound "
+                << resp.lower_bound() << "\n";
+    else
+      std::cout << "proof: error tree over " << resp.proof().cases_size() << " sign cases\n";
+  } else if (resp.status() == v1::MINIMIZE_STATUS_BOUNDED) {
+    std::cout << "least error between " << resp.lower_bound() << " (proved lower bound) and "
+              << resp.best_error() << " (best network found)  (" << resp.best_error_decimal() << ")\n";
+  } else {
+    std::cout << "status: UNKNOWN (" << resp.reason() << ")\n";
+    if (!resp.best_error().empty())
+      std::cout << "best error found: " << resp.best_error() << "  (" << resp.best_error_decimal() << ")\n";
+  }
+  if (resp.has_network()) print_network(resp.network());
+  std::cout << "checked: " << resp.check_summary() << "\n";
+  print_stats(resp.statistics());
+}
+
+void print_min_width_response(const v1::MinWidthResponse& resp) {
+  std::cout << "error allowed: " << (resp.max_error().empty() ? "0" : resp.max_error()) << ", loss "
+            << loss_word(resp.loss()) << "\n";
+  if (resp.verdict() == v1::VERDICT_FEASIBLE) {
+    std::cout << "smallest width: " << resp.width() << "\n";
+    if (resp.width() > 1)
+      std::cout << "width " << resp.width() - 1 << ": INFEASIBLE (" << certificate_word(resp.below()) << ")\n";
+    std::cout << "fit at width " << resp.width() << ":\n";
+    print_network(resp.fit().network());
+  } else if (resp.verdict() == v1::VERDICT_INFEASIBLE) {
+    std::cout << "no width up to " << resp.width() << " fits (" << certificate_word(resp.below())
+              << " at width " << resp.width() << ")\n";
+  } else {
+    std::cout << "verdict: UNKNOWN (" << resp.reason() << ")\n";
+  }
+  std::cout << "widths solved: " << resp.tried() << " (lower bound " << resp.lower_bound() << ")\n";
+  std::cout << "checked: " << resp.check_summary() << "\n";
+  print_stats(resp.statistics());
+}
+
 ErmCommands::ErmCommands(CLI::App& app) {
   minimize_ = app.add_subcommand(
       "minimize", "The least training error at the request's width under a loss, exact, with the\n"
@@ -86,9 +128,14 @@ ErmCommands::ErmCommands(CLI::App& app) {
   minimize_->add_option("--loss", loss_, "linf (largest error), l1 (sum of |errors|) or l2 (sum of squares)")
       ->capture_default_str();
   minimize_->add_option("--hidden-width", width_, "Use this width instead of the file's");
-  minimize_->add_flag("--json", json_, "Print the MinimizeResponse as protobuf JSON, nothing else");
+  auto* minimize_json =
+      minimize_->add_flag("--json", json_, "Print the MinimizeResponse as protobuf JSON, nothing else");
   minimize_->add_option("--time-limit", time_limit_, "Seconds (0: the server's default)");
   minimize_->add_flag("--no-proof", no_proof_, "Leave the proof of optimality out of the response");
+  minimize_->add_flag("--job", job_,
+                      "Submit as a stored job instead and print its id (follow it with\n"
+                      "`relufit watch ID`, fetch the answer with `relufit result ID [--json]`)")
+      ->excludes(minimize_json);
 
   min_width_ = app.add_subcommand(
       "min-width", "The smallest hidden width with a fit, that fit and the checked INFEASIBLE proof\n"
@@ -99,9 +146,14 @@ ErmCommands::ErmCommands(CLI::App& app) {
                          "Smallest width with training error <= this exact number under --loss\n"
                          "(default: zero error)");
   min_width_->add_option("--loss", loss_, "Loss of --max-error: linf, l1 or l2")->capture_default_str();
-  min_width_->add_flag("--json", json_, "Print the MinWidthResponse as protobuf JSON, nothing else");
+  auto* min_width_json =
+      min_width_->add_flag("--json", json_, "Print the MinWidthResponse as protobuf JSON, nothing else");
   min_width_->add_option("--time-limit", time_limit_, "Seconds for all widths (0: the server's default)");
   min_width_->add_flag("--no-proof", no_proof_, "Leave the case trees out of the response");
+  min_width_->add_flag("--job", job_,
+                       "Submit as a stored job instead and print its id (follow it with\n"
+                       "`relufit watch ID`, fetch the answer with `relufit result ID [--json]`)")
+      ->excludes(min_width_json);
 }
 
 std::optional<int> ErmCommands::run(const ErmClientHooks& hooks) {
@@ -113,11 +165,24 @@ std::optional<int> ErmCommands::run(const ErmClientHooks& hooks) {
     auto stub = hooks.connect();
     grpc::ClientContext ctx;
     hooks.prepare(ctx);
+    // With --job: the same request as a stored job; prints its id.
+    const auto submit = [&](const v1::SubmitJobRequest& job) {
+      v1::SubmitJobResponse resp;
+      grpc::Status st = stub->SubmitJob(&ctx, job, &resp);
+      if (!st.ok()) throw std::runtime_error(st.error_message() + " (" + std::to_string(st.error_code()) + ")");
+      std::cout << resp.job_id() << "\n";
+      return 0;
+    };
     if (*minimize_) {
       v1::MinimizeRequest mr;
       *mr.mutable_request() = req;
       if (width_) mr.mutable_request()->mutable_architecture()->set_hidden_width(width_);
       mr.set_loss(parse_loss(loss_));
+      if (job_) {
+        v1::SubmitJobRequest job;
+        *job.mutable_minimize() = mr;
+        return submit(job);
+      }
       v1::MinimizeResponse resp;
       grpc::Status st = stub->Minimize(&ctx, mr, &resp);
       if (!st.ok()) throw std::runtime_error(st.error_message() + " (" + std::to_string(st.error_code()) + ")");
@@ -125,25 +190,7 @@ std::optional<int> ErmCommands::run(const ErmClientHooks& hooks) {
         std::cout << to_json(resp) << "\n";
         return 0;
       }
-      std::cout << "loss: " << loss_word(resp.loss()) << "\n";
-      if (resp.status() == v1::MINIMIZE_STATUS_OPTIMAL) {
-        std::cout << "optimal error: " << resp.optimal_error() << "  (" << resp.best_error_decimal() << ")\n";
-        if (resp.output_proofs_size() > 0)
-          std::cout << "proof: one error tree per output (" << resp.output_proofs_size() << "), bound "
-                    << resp.lower_bound() << "\n";
-        else
-          std::cout << "proof: error tree over " << resp.proof().cases_size() << " sign cases\n";
-      } else if (resp.status() == v1::MINIMIZE_STATUS_BOUNDED) {
-        std::cout << "least error between " << resp.lower_bound() << " (proved lower bound) and "
-                  << resp.best_error() << " (best network found)  (" << resp.best_error_decimal() << ")\n";
-      } else {
-        std::cout << "status: UNKNOWN (" << resp.reason() << ")\n";
-        if (!resp.best_error().empty())
-          std::cout << "best error found: " << resp.best_error() << "  (" << resp.best_error_decimal() << ")\n";
-      }
-      if (resp.has_network()) print_network(resp.network());
-      std::cout << "checked: " << resp.check_summary() << "\n";
-      print_stats(resp.statistics());
+      print_minimize_response(resp);
       return 0;
     }
     v1::MinWidthRequest wr;
@@ -153,6 +200,11 @@ std::optional<int> ErmCommands::run(const ErmClientHooks& hooks) {
       wr.mutable_request()->mutable_options()->set_max_error(max_error_);
       wr.mutable_request()->mutable_options()->set_loss(parse_loss(loss_));
     }
+    if (job_) {
+      v1::SubmitJobRequest job;
+      *job.mutable_min_width() = wr;
+      return submit(job);
+    }
     v1::MinWidthResponse resp;
     grpc::Status st = stub->MinWidth(&ctx, wr, &resp);
     if (!st.ok()) throw std::runtime_error(st.error_message() + " (" + std::to_string(st.error_code()) + ")");
@@ -160,23 +212,7 @@ std::optional<int> ErmCommands::run(const ErmClientHooks& hooks) {
       std::cout << to_json(resp) << "\n";
       return 0;
     }
-    std::cout << "error allowed: " << (resp.max_error().empty() ? "0" : resp.max_error()) << ", loss "
-              << loss_word(resp.loss()) << "\n";
-    if (resp.verdict() == v1::VERDICT_FEASIBLE) {
-      std::cout << "smallest width: " << resp.width() << "\n";
-      if (resp.width() > 1)
-        std::cout << "width " << resp.width() - 1 << ": INFEASIBLE (" << certificate_word(resp.below()) << ")\n";
-      std::cout << "fit at width " << resp.width() << ":\n";
-      print_network(resp.fit().network());
-    } else if (resp.verdict() == v1::VERDICT_INFEASIBLE) {
-      std::cout << "no width up to " << resp.width() << " fits (" << certificate_word(resp.below())
-                << " at width " << resp.width() << ")\n";
-    } else {
-      std::cout << "verdict: UNKNOWN (" << resp.reason() << ")\n";
-    }
-    std::cout << "widths solved: " << resp.tried() << " (lower bound " << resp.lower_bound() << ")\n";
-    std::cout << "checked: " << resp.check_summary() << "\n";
-    print_stats(resp.statistics());
+    print_min_width_response(resp);
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "relufit: " << e.what() << "\n";

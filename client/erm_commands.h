@@ -1,6 +1,7 @@
-// `relufit minimize` and `relufit min-width`, and `relufit verify` for their
-// answers: the client side of the Minimize and MinWidth RPCs (generated
-// stubs; the local check uses the independent checker, never the solver).
+// `relufit minimize` and `relufit min-width` (in one call, or with --job as
+// a stored job), and `relufit verify` for their answers: the client side of
+// the Minimize and MinWidth RPCs (generated stubs; the local check uses the
+// independent checker, never the solver).
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -26,8 +27,9 @@ class ErmCommands {
  public:
   // Adds the "minimize" and "min-width" subcommands to `app`.
   explicit ErmCommands(CLI::App& app);
-  // Runs the chosen one and returns the exit status (0 answered, 2 bad input
-  // or unreachable server); nullopt when neither was chosen.
+  // Runs the chosen one and returns the exit status (0 answered, or with
+  // --job the job id printed; 2 bad input or unreachable server); nullopt
+  // when neither was chosen.
   std::optional<int> run(const ErmClientHooks& hooks);
 
  private:
@@ -38,8 +40,13 @@ class ErmCommands {
   std::string max_error_;
   uint32_t width_ = 0, max_width_ = 0;
   double time_limit_ = 0;
-  bool json_ = false, no_proof_ = false;
+  bool json_ = false, no_proof_ = false, job_ = false;
 };
+
+// The answers for people (relufit minimize / min-width, and watch / result
+// of their jobs).
+void print_minimize_response(const v1::MinimizeResponse& response);
+void print_min_width_response(const v1::MinWidthResponse& response);
 
 // `relufit verify REQUEST RESPONSE` when the files are a MinimizeRequest and
 // MinimizeResponse, or a MinWidthRequest and MinWidthResponse (protobuf

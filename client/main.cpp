@@ -4,8 +4,9 @@
 //   relufit verify REQUEST.json RESPONSE.json [--remote]
 //   relufit plot REQUEST.json RESPONSE.json -o OUT.png|OUT.svg|OUT.pdf
 //   relufit model REQUEST.json RESPONSE.json --format onnx|smt2|python -o OUT
-//   relufit minimize FILE [--loss linf|l1|l2] [--json]
-//   relufit min-width FILE [--max-width M] [--json]
+//   relufit minimize FILE [--loss linf|l1|l2] [--json | --job]
+//   relufit min-width FILE [--max-width M] [--json | --job]
+//   relufit submit FILE | watch ID | result ID | cancel ID | jobs
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -248,6 +249,35 @@ relufit::v1::Job follow(relufit::v1::ReluFitService::Stub& stub, const std::stri
   return last;
 }
 
+const char* kind_word(relufit::v1::JobKind k) {
+  switch (k) {
+    case relufit::v1::JOB_KIND_MINIMIZE: return "minimize";
+    case relufit::v1::JOB_KIND_MIN_WIDTH: return "min-width";
+    default: return "solve";
+  }
+}
+
+// The SolveRequest inside a job's submitted request, whatever its kind.
+const relufit::v1::SolveRequest& job_problem(const relufit::v1::Job& job) {
+  switch (job.kind()) {
+    case relufit::v1::JOB_KIND_MINIMIZE: return job.minimize_request().request();
+    case relufit::v1::JOB_KIND_MIN_WIDTH: return job.min_width_request().request();
+    default: return job.request();
+  }
+}
+
+// A done job's outcome in the job list: the verdict, or a Minimize status.
+std::string outcome_word(const relufit::v1::Job& job) {
+  if (job.state() != relufit::v1::JOB_STATE_DONE) return "-";
+  if (job.kind() != relufit::v1::JOB_KIND_MINIMIZE) return verdict_word(job.verdict());
+  switch (job.minimize_status()) {
+    case relufit::v1::MINIMIZE_STATUS_OPTIMAL: return "OPTIMAL";
+    case relufit::v1::MINIMIZE_STATUS_BOUNDED: return "BOUNDED";
+    case relufit::v1::MINIMIZE_STATUS_UNKNOWN: return "UNKNOWN";
+    default: return "UNSPECIFIED";
+  }
+}
+
 // The job with its submitted request (for the sample count of summaries).
 relufit::v1::Job get_job_with_request(relufit::v1::ReluFitService::Stub& stub, const std::string& id) {
   grpc::ClientContext ctx;
@@ -261,15 +291,32 @@ relufit::v1::Job get_job_with_request(relufit::v1::ReluFitService::Stub& stub, c
   return job;
 }
 
-// Prints a finished job: its result (human or JSON), or why it has none.
+// Prints a finished job: its result (human or JSON; a SolveResponse,
+// MinimizeResponse or MinWidthResponse after the job's kind), or why it has
+// none.
 void print_job_result(const relufit::v1::Job& job, int num_samples, bool json) {
   if (job.state() != relufit::v1::JOB_STATE_DONE)
     throw Failure{"job " + job.job_id() + " is " + state_word(job.state()) +
                   (job.state_reason().empty() ? "" : ": " + job.state_reason())};
-  if (json)
-    std::cout << relufit::to_json(job.result()) << "\n";
-  else
-    print_human(num_samples, job.result());
+  switch (job.kind()) {
+    case relufit::v1::JOB_KIND_MINIMIZE:
+      if (json)
+        std::cout << relufit::to_json(job.minimize_result()) << "\n";
+      else
+        relufit::print_minimize_response(job.minimize_result());
+      return;
+    case relufit::v1::JOB_KIND_MIN_WIDTH:
+      if (json)
+        std::cout << relufit::to_json(job.min_width_result()) << "\n";
+      else
+        relufit::print_min_width_response(job.min_width_result());
+      return;
+    default:
+      if (json)
+        std::cout << relufit::to_json(job.result()) << "\n";
+      else
+        print_human(num_samples, job.result());
+  }
 }
 
 // A request and a response in protobuf JSON (verify, plot, model).
@@ -346,7 +393,9 @@ int main(int argc, char** argv) {
   exporter->add_flag("--no-hidden-bias", csv.no_hidden_bias, "CSV: neurons without bias");
   exporter->add_flag("--no-output-bias", csv.no_output_bias, "CSV: output without bias");
 
-  auto* submit = app.add_subcommand("submit", "Submit a request as a job; prints the job id");
+  auto* submit = app.add_subcommand(
+      "submit", "Submit a request as a Solve job; prints the job id (Minimize and MinWidth jobs:\n"
+                "relufit minimize / min-width --job)");
   std::string submit_file;
   submit->add_option("FILE", submit_file, "SolveRequest in protobuf JSON (.json) or CSV (.csv)")
       ->required()->check(CLI::ExistingFile);
@@ -365,7 +414,9 @@ int main(int argc, char** argv) {
       "watch", "Follow a job's progress (a bar on a terminal, plain lines when piped), then print its result");
   watch->add_option("ID", job_id, "Job id from submit")->required();
   bool watch_json = false;
-  watch->add_flag("--json", watch_json, "Print no progress, only the final SolveResponse as protobuf JSON");
+  watch->add_flag("--json", watch_json,
+                  "Print no progress, only the final SolveResponse as protobuf JSON (a Minimize or\n"
+                  "MinWidth job's MinimizeResponse or MinWidthResponse)");
 
   auto* cancel = app.add_subcommand("cancel", "Cancel a queued or running job");
   cancel->add_option("ID", job_id, "Job id")->required();
@@ -373,9 +424,12 @@ int main(int argc, char** argv) {
   auto* result = app.add_subcommand("result", "Print a finished job's result");
   result->add_option("ID", job_id, "Job id")->required();
   bool result_json = false;
-  result->add_flag("--json", result_json, "Print the SolveResponse as protobuf JSON");
+  result->add_flag("--json", result_json,
+                   "Print the SolveResponse (MinimizeResponse, MinWidthResponse) as protobuf JSON");
 
-  auto* jobs = app.add_subcommand("jobs", "List jobs, newest first");
+  auto* jobs = app.add_subcommand(
+      "jobs", "List jobs, newest first: state, kind (solve, minimize, min-width), verdict (a\n"
+              "Minimize job's status), progress");
   std::string state_filter;
   uint32_t page_size = 50;
   bool all_pages = false;
@@ -493,7 +547,7 @@ int main(int argc, char** argv) {
       auto stub = connect(server);
       relufit::v1::Job job = follow(*stub, job_id, watch_json ? nullptr : &std::cout,
                                     isatty(STDOUT_FILENO) != 0);
-      print_job_result(job, get_job_with_request(*stub, job_id).request().dataset().samples_size(),
+      print_job_result(job, job_problem(get_job_with_request(*stub, job_id)).dataset().samples_size(),
                        watch_json);
       return 0;
     }
@@ -513,7 +567,7 @@ int main(int argc, char** argv) {
     if (*result) {
       auto stub = connect(server);
       relufit::v1::Job job = get_job_with_request(*stub, job_id);
-      print_job_result(job, job.request().dataset().samples_size(), result_json);
+      print_job_result(job, job_problem(job).dataset().samples_size(), result_json);
       return 0;
     }
     if (*jobs) {
@@ -528,8 +582,8 @@ int main(int argc, char** argv) {
         lreq.set_state(s);
       }
       // Job ids are "job-" and 32 hex digits (older stores: 12).
-      std::cout << std::left << std::setw(38) << "JOB" << std::setw(13) << "STATE" << std::setw(20)
-                << "VERDICT" << "PROGRESS\n";
+      std::cout << std::left << std::setw(38) << "JOB" << std::setw(13) << "STATE" << std::setw(11) << "KIND"
+                << std::setw(20) << "VERDICT" << "PROGRESS\n";
       while (true) {
         grpc::ClientContext ctx;
         prepare(ctx);
@@ -537,9 +591,9 @@ int main(int argc, char** argv) {
         grpc::Status st = stub->ListJobs(&ctx, lreq, &resp);
         if (!st.ok()) throw Failure{status_text(st)};
         for (const auto& j : resp.jobs()) {
-          std::string verdict = j.state() == relufit::v1::JOB_STATE_DONE ? verdict_word(j.verdict()) : "-";
           std::cout << std::left << std::setw(38) << j.job_id() << " " << std::setw(12)
-                    << state_word(j.state()) << " " << std::setw(19) << verdict
+                    << state_word(j.state()) << " " << std::setw(10) << kind_word(j.kind()) << " "
+                    << std::setw(19) << outcome_word(j)
                     << progress_text(j.state(), j.progress(), false) << "\n";
         }
         for (const auto& d : resp.damaged()) std::cerr << "relufit: damaged job left out: " << d << "\n";

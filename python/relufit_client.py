@@ -47,7 +47,8 @@ except ImportError as error:  # pragma: no cover - depends on the environment
 
 __all__ = [
     "ReluFitClient", "load_request", "request_from_dict", "request_from_json", "build_request",
-    "to_dict", "to_json", "to_fraction", "weights", "evaluate", "regions", "to_torch", "pb", "pb_grpc",
+    "to_dict", "to_json", "to_fraction", "weights", "evaluate", "regions", "to_torch", "job_result", "pb",
+    "pb_grpc",
 ]
 
 # What the client methods accept as a request.
@@ -315,8 +316,27 @@ class ReluFitClient:
         return self._call(self._stub.Solve, _as_request(request), timeout)
 
     def submit(self, request: RequestLike, *, timeout: float | None = None) -> str:
-        """Submits a request as a stored job (SubmitJob); returns the job id."""
+        """Submits a request as a stored Solve job (SubmitJob); returns the job id."""
         message = pb.SubmitJobRequest(request=_as_request(request))
+        return self._call(self._stub.SubmitJob, message, timeout).job_id
+
+    def submit_minimize(self, request: RequestLike, loss: str = "linf", *,
+                        timeout: float | None = None) -> str:
+        """Submits a Minimize job (the arguments of :meth:`minimize`); returns the job id.
+
+        :meth:`result` of the finished job is the checked MinimizeResponse.
+        """
+        message = pb.SubmitJobRequest(minimize=_minimize_request(request, loss))
+        return self._call(self._stub.SubmitJob, message, timeout).job_id
+
+    def submit_min_width(self, request: RequestLike, *, max_width: int = 0, max_error: str = "",
+                         loss: str = "linf", timeout: float | None = None) -> str:
+        """Submits a MinWidth job (the arguments of :meth:`min_width`); returns the job id.
+
+        :meth:`result` of the finished job is the checked MinWidthResponse.
+        """
+        message = pb.SubmitJobRequest(min_width=_min_width_request(
+            request, max_width=max_width, max_error=max_error, loss=loss))
         return self._call(self._stub.SubmitJob, message, timeout).job_id
 
     def get_job(self, job_id: str, *, include_request: bool = False,
@@ -348,8 +368,10 @@ class ReluFitClient:
             final = self.get_job(job_id)
         return final
 
-    def result(self, job_id: str, *, timeout: float | None = None) -> pb.SolveResponse:
-        """The checked SolveResponse of a finished job.
+    def result(self, job_id: str, *, timeout: float | None = None):
+        """The checked result of a finished job, after its kind: a SolveResponse
+        (``submit``), MinimizeResponse (``submit_minimize``) or MinWidthResponse
+        (``submit_min_width``).
 
         Raises RuntimeError when the job is not JOB_STATE_DONE (queued,
         running, cancelled or interrupted).
@@ -358,7 +380,7 @@ class ReluFitClient:
         if job.state != pb.JOB_STATE_DONE:
             reason = f" ({job.state_reason})" if job.state_reason else ""
             raise RuntimeError(f"job {job_id} has no result: {pb.JobState.Name(job.state)}{reason}")
-        return job.result
+        return job_result(job)
 
     def cancel(self, job_id: str, *, timeout: float | None = None) -> pb.Job:
         """Cancels a queued or running job (CancelJob); returns the job."""
@@ -391,8 +413,7 @@ class ReluFitClient:
         ``optimal_error`` (a ``"p/q"`` string; :func:`to_fraction` reads it),
         the network reaching it and the proof of optimality.
         """
-        message = pb.MinimizeRequest(request=_as_request(request), loss=_loss(loss))
-        return self._call(self._stub.Minimize, message, timeout)
+        return self._call(self._stub.Minimize, _minimize_request(request, loss), timeout)
 
     def min_width(self, request: RequestLike, *, max_width: int = 0, max_error: str = "",
                   loss: str = "linf", timeout: float | None = None) -> pb.MinWidthResponse:
@@ -402,11 +423,7 @@ class ReluFitClient:
         ``max_error`` (an exact number string) asks for the smallest width
         with training error at most that under ``loss`` instead of zero error.
         """
-        req = _as_request(request)
-        if max_error:
-            req.options.max_error = _exact_str(max_error, "max_error")
-            req.options.loss = _loss(loss)
-        message = pb.MinWidthRequest(request=req, max_width=max_width)
+        message = _min_width_request(request, max_width=max_width, max_error=max_error, loss=loss)
         return self._call(self._stub.MinWidth, message, timeout)
 
     def verify_minimize(self, request: pb.MinimizeRequest, response: pb.MinimizeResponse, *,
@@ -420,6 +437,29 @@ class ReluFitClient:
         """Runs the server's checker on a MinWidth answer (Verify)."""
         message = pb.VerifyRequest(min_width_request=request, min_width_response=response)
         return self._call(self._stub.Verify, message, timeout)
+
+
+def job_result(job: "pb.Job"):
+    """A job's result field after its kind: ``result`` (Solve),
+    ``minimize_result`` or ``min_width_result``."""
+    if job.kind == pb.JOB_KIND_MINIMIZE:
+        return job.minimize_result
+    if job.kind == pb.JOB_KIND_MIN_WIDTH:
+        return job.min_width_result
+    return job.result
+
+
+def _minimize_request(request: RequestLike, loss: str) -> "pb.MinimizeRequest":
+    return pb.MinimizeRequest(request=_as_request(request), loss=_loss(loss))
+
+
+def _min_width_request(request: RequestLike, *, max_width: int, max_error: str,
+                       loss: str) -> "pb.MinWidthRequest":
+    req = _as_request(request)
+    if max_error:
+        req.options.max_error = _exact_str(max_error, "max_error")
+        req.options.loss = _loss(loss)
+    return pb.MinWidthRequest(request=req, max_width=max_width)
 
 
 def _loss(name: str) -> int:

@@ -5,7 +5,8 @@ Starts relufit-server on a free port (--listen 127.0.0.1:0; the port is read
 back from its log line), runs examples/submit_and_watch.py on the planted
 instance and checks its output (progress, FEASIBLE, exact weights, exact
 re-evaluation), then exercises the module directly: solve, Verify, result,
-cancel, list_jobs, NOT_FOUND, exact-number helpers. Stops the server with
+cancel, list_jobs, Minimize and MinWidth in one call and as jobs
+(submit_minimize, submit_min_width), NOT_FOUND, exact-number helpers. Stops the server with
 SIGTERM and expects exit status 0. Run by ctest (python/CMakeLists.txt).
 """
 
@@ -141,6 +142,40 @@ def run_checks(args, env, addr, planted):
               and width.below.verdict == pb.VERDICT_INFEASIBLE, "min_width: XOR needs width 2", str(width))
         check(client.verify_min_width(pb.MinWidthRequest(request=load_request(xor_path), max_width=4),
                                       width).valid, "Verify accepts the MinWidth answer")
+        # The same two questions as stored jobs: the results are the checked
+        # MinimizeResponse and MinWidthResponse, listed with their kind.
+        l1_job = client.submit_minimize(xor_path, "l1")
+        done = client.wait(l1_job)
+        check(done.state == pb.JOB_STATE_DONE and done.kind == pb.JOB_KIND_MINIMIZE
+              and done.minimize_status == pb.MINIMIZE_STATUS_OPTIMAL,
+              "submit_minimize: a DONE Minimize job", str(done.state) + " " + done.state_reason)
+        least_l1 = client.result(l1_job)
+        check(isinstance(least_l1, pb.MinimizeResponse) and to_fraction(least_l1.optimal_error) == Fraction(1)
+              and least_l1.loss == pb.LOSS_L1, "Minimize job: XOR, one neuron, least L1 error 1", str(least_l1))
+        check(client.verify_minimize(pb.MinimizeRequest(request=load_request(xor_path), loss=pb.LOSS_L1),
+                                     least_l1).valid, "Verify accepts the Minimize job's result")
+        asked = client.get_job(l1_job, include_request=True)
+        check(asked.minimize_request.loss == pb.LOSS_L1 and not asked.HasField("request"),
+              "get_job(include_request) gives the MinimizeRequest, not a SolveRequest")
+        width_job = client.submit_min_width(xor_path, max_width=4)
+        client.wait(width_job)
+        width_result = client.result(width_job)
+        check(isinstance(width_result, pb.MinWidthResponse) and width_result.verdict == pb.VERDICT_FEASIBLE
+              and width_result.width == 2, "MinWidth job: XOR needs width 2", str(width_result)[:400])
+        check(client.verify_min_width(pb.MinWidthRequest(request=load_request(xor_path), max_width=4),
+                                      width_result).valid, "Verify accepts the MinWidth job's result")
+        kinds = {j.job_id: (j.kind, j.verdict, j.minimize_status) for j in client.list_jobs()}
+        check(kinds.get(l1_job) == (pb.JOB_KIND_MINIMIZE, pb.VERDICT_UNSPECIFIED, pb.MINIMIZE_STATUS_OPTIMAL)
+              and kinds.get(width_job) == (pb.JOB_KIND_MIN_WIDTH, pb.VERDICT_FEASIBLE,
+                                           pb.MINIMIZE_STATUS_UNSPECIFIED),
+              "list_jobs: each job's kind and outcome", str(kinds))
+        try:
+            client._stub.SubmitJob(pb.SubmitJobRequest(), timeout=10)
+            check(False, "SubmitJob with no request: INVALID_ARGUMENT")
+        except grpc.RpcError as e:
+            check(e.code() == grpc.StatusCode.INVALID_ARGUMENT,
+                  f"SubmitJob with no request: INVALID_ARGUMENT ({e.details()})")
+
         xor = client.solve(os.path.join(args.golden, "xor_m1.json"))
         check(xor.verdict == pb.VERDICT_INFEASIBLE and xor.certificate.HasField("case_tree"),
               "solve(path) of xor_m1: INFEASIBLE with a case tree")
