@@ -6,9 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "algebra/checker_erm.h"
 #include "server/convert.h"
-#include "server/erm_convert.h"
+#include "server/erm_check.h"
 
 namespace relufit {
 namespace {
@@ -272,24 +271,11 @@ std::optional<int> verify_erm_files(const std::string& request_file, const std::
       control.deadline = std::chrono::steady_clock::now() +
                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                              std::chrono::duration<double>(time_limit));
-      CheckResult check;
-      if (vr.has_minimize_request()) {
-        v1::SolveRequest solve = vr.minimize_request().request();
-        solve.mutable_options()->clear_loss();
-        solve.mutable_options()->clear_max_error();
-        MinimizeAnswerData answer = minimize_answer_from_proto(vr.minimize_response());
-        const Loss asked = loss_from_proto(vr.minimize_request().loss());
-        if ((asked == Loss::kUnspecified ? Loss::kLinf : asked) != answer.loss)
-          check = {false, false, "the response's loss is not the one asked for"};
-        else
-          check = check_minimize_answer(request_from_proto(solve), answer, control);
-      } else {
-        MinWidthAnswerData answer = min_width_answer_from_proto(vr.min_width_response());
-        if (vr.min_width_request().max_width() && answer.max_width != vr.min_width_request().max_width())
-          check = {false, false, "the response's max_width is not the one asked for"};
-        else
-          check = check_min_width_answer(request_from_proto(vr.min_width_request().request()), answer, control);
-      }
+      // The same check as the server's Verify (server/erm_check.h).
+      const CheckResult check =
+          vr.has_minimize_request()
+              ? check_minimize_response(vr.minimize_request(), vr.minimize_response(), control)
+              : check_min_width_response(vr.min_width_request(), vr.min_width_response(), control);
       if (check.stopped) throw std::runtime_error(check.message + " (--time-limit)");
       valid = check.valid;
       message = check.message;

@@ -9,6 +9,7 @@
 #include "algebra/erm.h"
 #include "algebra/min_width.h"
 #include "server/convert.h"
+#include "server/erm_check.h"
 #include "server/erm_convert.h"
 
 namespace relufit {
@@ -37,22 +38,6 @@ ValidationError prepare(const v1::SolveRequest& request, const ServiceOptions& o
   settings->control.progress = control.progress;
   settings->decimal_digits = opts.decimal_digits() ? opts.decimal_digits() : 30;
   return {};
-}
-
-// The problem as Minimize reads it: options.loss and max_error ignored.
-v1::SolveRequest minimize_problem(const v1::MinimizeRequest& request) {
-  v1::SolveRequest solve = request.request();
-  solve.mutable_options()->clear_loss();
-  solve.mutable_options()->clear_max_error();
-  return solve;
-}
-
-// The problem as MinWidth reads it: the width is chosen by the search, so
-// any valid value passes validation.
-v1::SolveRequest min_width_problem(const v1::MinWidthRequest& request) {
-  v1::SolveRequest solve = request.request();
-  solve.mutable_architecture()->set_hidden_width(1);
-  return solve;
 }
 
 // The largest width MinWidth tries: the request's, or the server's limit.
@@ -175,23 +160,6 @@ CheckResult verify_erm(const v1::VerifyRequest& request, const ServiceOptions& o
   *error = validate_request(min_width_problem(request.min_width_request()), options);
   if (!error->ok()) return {};
   return check_min_width_response(request.min_width_request(), request.min_width_response(), control);
-}
-
-CheckResult check_minimize_response(const v1::MinimizeRequest& request, const v1::MinimizeResponse& response,
-                                    const CheckControl& control) {
-  MinimizeAnswerData answer = minimize_answer_from_proto(response);
-  const Loss asked = loss_from_proto(request.loss());
-  if ((asked == Loss::kUnspecified ? Loss::kLinf : asked) != answer.loss)
-    return {false, false, "the response's loss is not the one asked for"};
-  return check_minimize_answer(request_from_proto(minimize_problem(request)), answer, control);
-}
-
-CheckResult check_min_width_response(const v1::MinWidthRequest& request, const v1::MinWidthResponse& response,
-                                     const CheckControl& control) {
-  MinWidthAnswerData answer = min_width_answer_from_proto(response);
-  if (request.max_width() && answer.max_width != request.max_width())
-    return {false, false, "the response's max_width is not the one asked for"};
-  return check_min_width_answer(request_from_proto(min_width_problem(request)), answer, control);
 }
 
 }  // namespace relufit

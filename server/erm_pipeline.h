@@ -26,16 +26,10 @@ ValidationError run_min_width(const v1::MinWidthRequest& request, const ServiceO
 // Whether a VerifyRequest carries a Minimize or MinWidth answer.
 bool is_erm_verify(const v1::VerifyRequest& request);
 
-// Checks that answer (validation errors in *error).
+// Validates the request, then checks that answer (check_minimize_response
+// or check_min_width_response, server/erm_check.h); validation errors in
+// *error.
 CheckResult verify_erm(const v1::VerifyRequest& request, const ServiceOptions& options,
                        const CheckControl& control, ValidationError* error);
-
-// The independent checker on an answer and its request, without validating
-// the request against the server's limits (verify_erm does that first; a
-// stored job's result is re-checked with these as it was accepted).
-CheckResult check_minimize_response(const v1::MinimizeRequest& request, const v1::MinimizeResponse& response,
-                                    const CheckControl& control);
-CheckResult check_min_width_response(const v1::MinWidthRequest& request, const v1::MinWidthResponse& response,
-                                     const CheckControl& control);
 
 }  // namespace relufit

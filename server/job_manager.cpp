@@ -8,6 +8,7 @@
 #include "algebra/checker.h"
 #include "algebra/task_pool.h"
 #include "server/convert.h"
+#include "server/erm_check.h"
 #include "server/erm_pipeline.h"
 
 namespace relufit {
