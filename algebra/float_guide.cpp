@@ -166,7 +166,8 @@ std::optional<FloatFit> float_fit(const Problem& p, std::chrono::steady_clock::t
   return std::nullopt;
 }
 
-std::vector<std::string> float_fit_signs(const Problem& p, const FloatFit& fit) {
+std::vector<std::string> float_fit_signs(const Problem& p, const FloatFit& fit,
+                                         double relative_zero) {
   const size_t n = p.num_samples(), m = p.hidden_width, k = p.output_dim;
   std::vector<std::string> signs(m);
   for (size_t j = 0; j < m; ++j) {
@@ -180,7 +181,7 @@ std::vector<std::string> float_fit_signs(const Problem& p, const FloatFit& fit) 
     } else {
       for (size_t o = 0; o < k; ++o) {
         const double a = fit.a[j][o];
-        if (std::fabs(a) > 1e-6 * amax) s[o] = a > 0 ? '+' : '-';
+        if (std::fabs(a) > relative_zero * amax) s[o] = a > 0 ? '+' : '-';
       }
     }
     signs[j] = s;

@@ -38,7 +38,9 @@ std::optional<FloatFit> float_fit(const Problem& p, std::chrono::steady_clock::t
 std::vector<std::string> float_fit_signs(const Problem& p,
                                          std::chrono::steady_clock::time_point until,
                                          uint32_t seed = 1);
-// The same sign vectors for a given fit.
-std::vector<std::string> float_fit_signs(const Problem& p, const FloatFit& fit);
+// The same sign vectors for a given fit; an output weight below
+// relative_zero times the neuron's largest counts as 0.
+std::vector<std::string> float_fit_signs(const Problem& p, const FloatFit& fit,
+                                         double relative_zero = 1e-6);
 
 }  // namespace relufit

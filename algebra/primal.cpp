@@ -8,11 +8,13 @@
 
 namespace relufit {
 
-std::optional<ExactFit> try_float_pattern(const SearchContext& ctx, const FloatFit& fit,
-                                          SearchCounters* counters) {
+namespace {
+
+// try_float_pattern with the output-weight signs given.
+std::optional<ExactFit> try_signs(const SearchContext& ctx, const FloatFit& fit,
+                                  const std::vector<std::string>& signs, SearchCounters* counters) {
   const Problem& p = ctx.p;
   const uint32_t n = static_cast<uint32_t>(p.num_samples()), m = ctx.m, k = ctx.k;
-  const std::vector<std::string> signs = float_fit_signs(p, fit);
   SignCase sc;
   std::vector<bool> dead(m, false);
   for (uint32_t j = 0; j < m; ++j) {
@@ -31,6 +33,20 @@ std::optional<ExactFit> try_float_pattern(const SearchContext& ctx, const FloatF
   for (uint32_t j = 0; j < m; ++j)
     for (uint32_t o = sc.lead[j] + 1; o < k; ++o)
       if (sc.tau[j][o] != 0) sc.blocks.emplace_back(j, o);
+
+  // The float fit in Lemma 1's normalisation: each neuron scaled so that its
+  // lead output weight is +-1 (dead neurons at 0).
+  std::vector<double> guide_r, guide_zc(static_cast<size_t>(m) * ctx.dz, 0.0);
+  for (const auto& [j, o] : sc.blocks) {
+    const double lead = std::fabs(fit.a[j][sc.lead[j]]);
+    guide_r.push_back(dead[j] || lead == 0 ? 0.0 : fit.a[j][o] / lead);
+  }
+  for (uint32_t j = 0; j < m; ++j) {
+    if (dead[j]) continue;
+    const double lead = std::fabs(fit.a[j][sc.lead[j]]);
+    for (uint32_t t = 0; t < ctx.dz; ++t) guide_zc[j * ctx.dz + t] = fit.z[j][t] * lead;
+  }
+  for (double c : fit.c) guide_zc.push_back(c);
 
   std::vector<uint32_t> order(n);
   std::iota(order.begin(), order.end(), 0u);
@@ -60,7 +76,13 @@ std::optional<ExactFit> try_float_pattern(const SearchContext& ctx, const FloatF
     ++counters->lps;
     if (!res.feasible) return std::nullopt;
     const PatternView view{sc, order, pattern, rows};
-    return recover_weights(ctx, view, res.point, counters);
+    if (auto out = recover_weights(ctx, view, res.point, counters)) return out;
+    // Several outputs: no rational output weights were found, but the float
+    // fit itself guides the algebraic step (its own alternating least
+    // squares may miss a solution that the trainer found).
+    if (sc.blocks.empty()) return std::nullopt;
+    std::string step;
+    return algebraic_weights_from(ctx, view, guide_r, guide_zc, &step, counters);
   };
   auto flip = [](std::vector<std::string>* pattern, const Tie& t) {
     char& c = (*pattern)[t.i][t.j];
@@ -75,6 +97,22 @@ std::optional<ExactFit> try_float_pattern(const SearchContext& ctx, const FloatF
   if (ties.size() > 1) {
     for (const Tie& t : ties) flip(&path, t);
     if (auto out = attempt(path)) return out;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ExactFit> try_float_pattern(const SearchContext& ctx, const FloatFit& fit,
+                                          SearchCounters* counters) {
+  const std::vector<std::string> signs = float_fit_signs(ctx.p, fit);
+  if (auto out = try_signs(ctx, fit, signs, counters)) return out;
+  // A trainer often reaches a fit whose exact counterpart has some output
+  // weights 0 by a neuron whose small weight there is balanced by huge ones
+  // elsewhere: read weights below a hundredth of the neuron's largest as 0.
+  if (ctx.k > 1) {
+    const std::vector<std::string> coarse = float_fit_signs(ctx.p, fit, 1e-2);
+    if (coarse != signs) return try_signs(ctx, fit, coarse, counters);
   }
   return std::nullopt;
 }

@@ -235,15 +235,9 @@ class PatternSolver {
     return false;
   }
 
-  // DESIGN.md 2.6 c, at a complete pattern where no rational output weights
-  // were found: float guides from alternating least squares, then the exact
-  // algebraic step (algebra/algebraic.h). On failure *step says why.
-  bool algebraic_weights(const CaseState& cs, std::string* step) {
+  // The pattern's bilinear system, for the algebraic step.
+  PatternSystem pattern_system(const CaseState& cs) const {
     const SignCase& sc = cs.signs;
-    if (sc.blocks.empty()) {
-      *step = "no free output weights";
-      return false;
-    }
     PatternSystem ps;
     ps.m = m_;
     ps.k = k_;
@@ -256,6 +250,33 @@ class PatternSolver {
     ps.tau = sc.tau;
     ps.lead = sc.lead;
     ps.blocks = sc.blocks;
+    return ps;
+  }
+
+  // The algebraic step from a given float guide (r: the free output
+  // weights by block; zc: the z blocks, then c).
+  bool algebraic_from(const CaseState& cs, const std::vector<double>& r,
+                      const std::vector<double>& zc, std::string* step) {
+    if (cs.signs.blocks.empty()) {
+      *step = "no free output weights";
+      return false;
+    }
+    auto fit = fit_algebraic(pattern_system(cs), r, zc, step);
+    if (!fit) return false;
+    algebraic_fit_ = std::move(*fit);
+    return true;
+  }
+
+  // DESIGN.md 2.6 c, at a complete pattern where no rational output weights
+  // were found: float guides from alternating least squares, then the exact
+  // algebraic step (algebra/algebraic.h). On failure *step says why.
+  bool algebraic_weights(const CaseState& cs, std::string* step) {
+    const SignCase& sc = cs.signs;
+    if (sc.blocks.empty()) {
+      *step = "no free output weights";
+      return false;
+    }
+    const PatternSystem ps = pattern_system(cs);
     *step = "alternating least squares found no float solution of the pattern";
     // Starts: every free output weight at 1, 1/2, 2, 1/4, 4 (with the case's
     // sign), then 11 mixed starts from a fixed pseudo-random sequence: the
@@ -471,6 +492,15 @@ std::optional<ExactFit> algebraic_weights(const SearchContext& ctx, const Patter
                                           std::string* step, SearchCounters* counters) {
   PatternSolver solver(ctx, counters);
   if (!solver.algebraic_weights(view, step)) return std::nullopt;
+  return solver.take_fit();
+}
+
+std::optional<ExactFit> algebraic_weights_from(const SearchContext& ctx, const PatternView& view,
+                                               const std::vector<double>& r,
+                                               const std::vector<double>& zc, std::string* step,
+                                               SearchCounters* counters) {
+  PatternSolver solver(ctx, counters);
+  if (!solver.algebraic_from(view, r, zc, step)) return std::nullopt;
   return solver.take_fit();
 }
 

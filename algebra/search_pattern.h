@@ -38,6 +38,14 @@ std::optional<ExactFit> recover_weights(const SearchContext& ctx, const PatternV
 std::optional<ExactFit> algebraic_weights(const SearchContext& ctx, const PatternView& view,
                                           std::string* step, SearchCounters* counters);
 
+// The algebraic step from a given float guide: r holds the free output
+// weights (one per block of the view's sign case), zc the z blocks and then
+// c, in the normalisation of Lemma 1 (each neuron's lead weight +-1).
+std::optional<ExactFit> algebraic_weights_from(const SearchContext& ctx, const PatternView& view,
+                                               const std::vector<double>& r,
+                                               const std::vector<double>& zc, std::string* step,
+                                               SearchCounters* counters);
+
 // Fills *node as a KIND_PINNED_DIRECTION leaf and returns true when a
 // direction pinned by the data proves the pattern empty.
 bool prove_pinned(const SearchContext& ctx, const PatternView& view, ProofNodeData* node,
