@@ -4,8 +4,9 @@
 # the width (XOR with one neuron: least L1 error 1, squared L2 2/3; width 2;
 # hand-derived in tests/unit/erm_test.cpp) and `relufit verify` on the
 # stored answers; the job list shows each kind; a running Minimize job
-# cancelled; SIGTERM with a Minimize job running and one queued, both run
-# again after the restart.
+# cancelled, and a running MinWidth job; SIGTERM with a Minimize job
+# running and one queued, both run again after the restart (the running one
+# also after a kill -9).
 # Usage: erm_jobs.sh BIN_DIR TESTS_DIR
 set -uo pipefail
 BIN=$1
@@ -75,6 +76,14 @@ cancel_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 C result "$long" 2> "$WORK/err" && fail "cancelled Minimize job has a result" \
   || { grep -q cancelled "$WORK/err" && pass "result of the cancelled job: $(cat "$WORK/err")" || fail "result: $(cat "$WORK/err")"; }
 
+# ... and a running MinWidth job.
+wide=$(C min-width "$HARD" --max-width 4 --time-limit 600 --job) || fail "submit long MinWidth job"
+wait_state "$wide" running 10 || fail "long MinWidth job did not start ($(state_of "$wide"))"
+sleep 1
+out=$(C cancel "$wide")
+[[ "$out" == *cancelled* ]] && pass "cancel of a running MinWidth job: '$out'" || fail "cancel MinWidth job: $out"
+[ "$(state_of "$wide")" = cancelled ] && pass "the MinWidth job is listed cancelled" || fail "MinWidth job state $(state_of "$wide")"
+
 # 5. SIGTERM with a Minimize job running and another queued (one worker):
 #    after the restart the running one is queued again with the reason, and
 #    the queued one runs to its checked optimum.
@@ -88,6 +97,14 @@ s=$(state_of "$long")
 [[ "$s" == running || "$s" == queued ]] && pass "after SIGTERM: the running Minimize job is $s again" || fail "after SIGTERM: '$s'"
 C result "$long" 2> "$WORK/err"; grep -q 'shut down while it ran' "$WORK/err" \
   && pass "after SIGTERM: $(cat "$WORK/err")" || fail "reason after SIGTERM: $(cat "$WORK/err")"
+# kill -9 while it runs again: still there, queued or running, with the reason.
+wait_state "$long" running 10 || fail "re-queued Minimize job did not run again"
+kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+start_server --store "$STORE" --workers 1
+s=$(state_of "$long")
+[[ "$s" == running || "$s" == queued ]] && pass "after kill -9: the Minimize job is $s again" || fail "after kill -9: '$s'"
+C result "$long" 2> "$WORK/err"; grep -q 'stopped while it ran' "$WORK/err" \
+  && pass "after kill -9: $(cat "$WORK/err")" || fail "reason after kill -9: $(cat "$WORK/err")"
 C cancel "$long" > /dev/null || fail "cancel after restart"
 C watch "$queued" --json > "$WORK/requeued.json" 2> "$WORK/err" || fail "watch $queued: $(cat "$WORK/err")"
 got=$(field optimal_error "$WORK/requeued.json")
