@@ -692,13 +692,14 @@ class TreeChecker {
     if (zero) return "sum kappa y is zero: it pins nothing";
     const size_t e = lead_[j];
     if (y[e].sign() == 0) return std::nullopt;  // a_j,e = +-1 would need Y_e != 0
-    // a_jo = tau_je Y_o / Y_e; a sign other than tau_jo is a contradiction.
+    // a_jo = tau_je Y_o / Y_e; Lemma 1 needs a_jo = 0 where tau_jo = 0 (before
+    // the lead) and tau_jo a_jo >= 0 elsewhere: else a contradiction.
     std::vector<Q> a(k);
     bool contradiction = false;
     for (size_t o = 0; o < k; ++o) {
       fmpq_div(a[o].get(), y[o].get(), y[e].get());
       if (tau(j, e) < 0) a[o].neg();
-      if (a[o].sign() != tau(j, o)) contradiction = true;
+      if (tau(j, o) == 0 ? a[o].sign() != 0 : a[o].sign() * tau(j, o) < 0) contradiction = true;
     }
     if (contradiction) return std::nullopt;
     std::vector<ExtraRow> extra;
@@ -995,14 +996,16 @@ bool is_permutation(const std::vector<uint32_t>& order, size_t n) {
 }
 
 CheckResult check_case_tree(const Data& data, const CaseTreeData& tree) {
-  // Every case is a valid non-decreasing sequence of m sign vectors, no case
-  // repeats, and there are as many cases as such sequences: so all occur.
+  // Every case is a valid non-decreasing sequence of m sign vectors of
+  // Lemma 1 (zeros, the lead, then only + or -: 2 (2^k - 1) of them), no
+  // case repeats, and there are as many cases as such sequences: so all
+  // occur.
   uint64_t types = 1;
   for (size_t o = 0; o < data.k; ++o) {
     if (types > (uint64_t{1} << 60)) return fail("too many sign cases to check (output_dim too large)");
-    types *= 3;
+    types *= 2;
   }
-  const auto expected = multisets(types - 1, data.m);
+  const auto expected = multisets(2 * (types - 1), data.m);
   if (!expected || tree.cases.size() != *expected)
     return fail("the tree needs one sign case for each sorted sequence of sign vectors (" +
                 (expected ? std::to_string(*expected) : std::string("too many")) + "), it has " +
@@ -1017,6 +1020,8 @@ CheckResult check_case_tree(const Data& data, const CaseTreeData& tree) {
       if (t.size() != data.k || t.find_first_not_of("+-0") != std::string::npos ||
           t.find_first_not_of('0') == std::string::npos)
         return fail("sign case: \"" + t + "\" is not a nonzero sign vector of length " + std::to_string(data.k));
+      if (t.find('0', t.find_first_not_of('0')) != std::string::npos)
+        return fail("sign case: \"" + t + "\" has a 0 after its first nonzero sign (Lemma 1: + or - there)");
       if (j > 0 && sign_less(t, sc.output_signs[j - 1])) return fail("sign case not in sorted order");
       name += (j ? " " : "") + t;
     }

@@ -74,6 +74,22 @@ std::vector<uint32_t> choose_sample_order(const Problem& problem) {
   return order;
 }
 
+bool is_lemma1_sign_vector(const std::vector<int>& t) {
+  size_t e = 0;
+  while (e < t.size() && t[e] == 0) ++e;
+  if (e == t.size()) return false;
+  return std::none_of(t.begin() + static_cast<long>(e) + 1, t.end(), [](int v) { return v == 0; });
+}
+
+std::string lemma1_sign_string(const std::string& s) {
+  std::string out = s;
+  const size_t e = out.find_first_not_of('0');
+  if (e == std::string::npos) return out;
+  for (size_t o = e + 1; o < out.size(); ++o)
+    if (out[o] == '0') out[o] = '+';
+  return out;
+}
+
 int SignCase::block_of(uint32_t j, uint32_t o) const {
   for (size_t b = 0; b < blocks.size(); ++b)
     if (blocks[b].first == j && blocks[b].second == o) return static_cast<int>(b);
@@ -91,7 +107,8 @@ std::vector<std::string> SignCase::strings() const {
 }
 
 std::vector<SignCase> enumerate_sign_cases(uint32_t m, uint32_t k) {
-  // Sign vectors in lexicographic order with + < - < 0, the zero vector left out.
+  // Sign vectors of Lemma 1 (zeros, then +-1 at the lead, then closed
+  // signs + or -), in lexicographic order with + < - < 0.
   std::vector<std::vector<int>> types;
   const int digit[3] = {1, -1, 0};
   uint64_t total = 1;
@@ -100,7 +117,7 @@ std::vector<SignCase> enumerate_sign_cases(uint32_t m, uint32_t k) {
     std::vector<int> t(k);
     uint64_t c = code;
     for (int o = static_cast<int>(k) - 1; o >= 0; --o, c /= 3) t[o] = digit[c % 3];
-    if (std::any_of(t.begin(), t.end(), [](int v) { return v != 0; })) types.push_back(t);
+    if (is_lemma1_sign_vector(t)) types.push_back(t);
   }
   std::vector<SignCase> out;
   std::vector<size_t> pick(m, 0);
@@ -398,6 +415,7 @@ class Scheduler {
         cv_.notify_all();
       } else if (preferred_ < 0) {
         std::vector<std::string> guess = float_fit_signs(ctx_.p, *fit);
+        for (std::string& g : guess) g = lemma1_sign_string(g);
         std::sort(guess.begin(), guess.end());
         for (size_t c = 0; c < cases_.size(); ++c) {
           std::vector<std::string> signs = cases_[c].signs.strings();
@@ -644,12 +662,13 @@ class Scheduler {
 
 uint64_t count_sign_cases(uint32_t m, uint32_t k) {
   const uint64_t cap = uint64_t{1} << 40;
+  // Lemma 1's sign vectors: 2 (2^k - 1).
   uint64_t types = 1;
   for (uint32_t o = 0; o < k; ++o) {
-    types *= 3;
+    types *= 2;
     if (types > cap) return cap;
   }
-  types -= 1;
+  types = 2 * (types - 1);
   // binomial(types + m - 1, m), saturating at cap.
   unsigned __int128 r = 1;
   for (uint64_t i = 1; i <= m; ++i) {

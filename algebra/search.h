@@ -57,6 +57,14 @@ struct SearchOutcome {
   CaseTreeData proof;           // for kInfeasible
 };
 
+// Lemma 1 (proto: CaseTree): a sign vector t is 0 before its lead entry e,
+// t_e = +-1 there (a_je is normalised to it), and + or - after it, read as
+// a_jo >= 0 or a_jo <= 0 (closed: a_jo = 0 lies in both).
+bool is_lemma1_sign_vector(const std::vector<int>& t);
+// A fit's sign string with its zeros after the lead read as '+' ("0+0-"
+// -> "0++-"): the Lemma 1 sign vector whose case holds that neuron.
+std::string lemma1_sign_string(const std::string& s);
+
 // One sign case: the sign vector of every neuron's output weights.
 struct SignCase {
   std::vector<std::vector<int>> tau;                   // m x k, entries -1, 0, +1
@@ -83,8 +91,9 @@ struct SignCase {
 uint64_t count_sign_cases(uint32_t m, uint32_t k);
 constexpr uint64_t kMaxSignCases = 100000;
 
-// Every sign case: non-decreasing sequences of m sign vectors, ordered
-// lexicographically with '+' < '-' < '0' (m + 1 cases for one output).
+// Every sign case: non-decreasing sequences of m Lemma 1 sign vectors (of
+// which there are 2 (2^k - 1)), ordered lexicographically with
+// '+' < '-' < '0' (m + 1 cases for one output).
 std::vector<SignCase> enumerate_sign_cases(uint32_t m, uint32_t k);
 
 // Decides a problem of any output_dim, on control.threads threads (the

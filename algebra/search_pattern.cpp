@@ -122,9 +122,10 @@ class PatternSolver {
         if (sgn(dir.y[e]) == 0) return true;  // Y != 0 but a_j,e = +-1: impossible
         std::vector<mpq_class> a(k_);
         bool contradiction = false;
+        // Lemma 1's signs: a_jo = 0 before the lead, tau_jo a_jo >= 0 after.
         for (uint32_t o = 0; o < k_; ++o) {
           a[o] = sc.sign(j, e) * dir.y[o] / dir.y[e];
-          if (sgn(a[o]) != sc.sign(j, o)) contradiction = true;
+          if (sc.sign(j, o) == 0 ? sgn(a[o]) != 0 : sgn(a[o]) * sc.sign(j, o) < 0) contradiction = true;
         }
         if (contradiction) return true;
         std::vector<LpRow> rows = cs.rows;
@@ -176,7 +177,7 @@ class PatternSolver {
     std::vector<std::vector<mpq_class>> candidates(sc.blocks.size());
     auto add = [&](size_t b, const mpq_class& r) {
       const int want = sc.sign(sc.blocks[b].first, sc.blocks[b].second);
-      if (sgn(r) != want) return;
+      if (sgn(r) * want < 0) return;
       auto& list = candidates[b];
       if (list.size() < 8 && std::find(list.begin(), list.end(), r) == list.end()) list.push_back(r);
     };
@@ -405,8 +406,8 @@ class PatternSolver {
         if (!solve_dense(g, h, q)) return false;
         for (size_t x = 0; x < q; ++x) {
           const auto [j, oo] = sc.blocks[bl[x]];
-          // Keep the case's sign; a vanishing weight belongs to another case.
-          (*r)[bl[x]] = sc.sign(j, oo) * std::max(1e-9, sc.sign(j, oo) * h[x]);
+          // Keep the case's (closed) sign.
+          (*r)[bl[x]] = sc.sign(j, oo) * std::max(0.0, sc.sign(j, oo) * h[x]);
         }
       }
       if (residual < 1e-20) break;

@@ -267,6 +267,40 @@ TEST(Tamper, ProductLeavesAreChecked) {
   }));
 }
 
+// Lemma 1's closed signs: a zero output weight after a neuron's lead lies in
+// the cases "+" and "-" there (no case "0" after the lead). The search alone
+// (no float fit to guide it) must find the fits of zero_weight_m1_k2/k3,
+// which all have a_11 = 0; and a proof whose cases are not exactly Lemma 1's
+// is rejected.
+TEST(Lemma1, ZeroWeightAfterTheLeadIsInAClosedCase) {
+  SearchOptions search_only;
+  search_only.primal_heuristic = false;
+  for (const char* name : {"zero_weight_m1_k2", "zero_weight_m1_k3"}) {
+    RequestData r = load_request(name);
+    AnswerData a = solve(r, search_only);
+    ASSERT_EQ(a.verdict, Verdict::kFeasible) << name << ": " << a.reason;
+    const CheckResult c = check_answer(r, a);
+    EXPECT_TRUE(c.valid) << name << ": " << c.message;
+    EXPECT_EQ(a.network.neurons.at(0).output_weights.at(1), "0") << name;
+  }
+  RequestData r = load_request("products_random_n5_m2_k2");
+  AnswerData a = solve(r);
+  ASSERT_EQ(a.verdict, Verdict::kInfeasible) << a.reason;
+  ASSERT_TRUE(check_answer(r, a).valid);
+  EXPECT_EQ(a.certificate.case_tree.cases.size(), 21u);  // 2 neurons, 6 sign vectors
+  // The old split's case "+0" in place of a Lemma 1 case.
+  AnswerData b = a;
+  b.certificate.case_tree.cases[0].output_signs = {"+0", "+0"};
+  CheckResult c = check_answer(r, b);
+  EXPECT_FALSE(c.valid);
+  EXPECT_NE(c.message.find("after its first nonzero"), std::string::npos) << c.message;
+  // An extra case of the old split beside all of Lemma 1's.
+  b = a;
+  b.certificate.case_tree.cases.push_back(a.certificate.case_tree.cases[0]);
+  b.certificate.case_tree.cases.back().output_signs = {"++", "+0"};
+  EXPECT_FALSE(check_answer(r, b).valid);
+}
+
 // A sample with x = 0 and no hidden bias has every neuron inactive in the
 // canonical pattern (Lemma 2): its branch has the one child "0...0", and a
 // proof that puts another activation there is rejected.

@@ -185,6 +185,10 @@ bool case_spec_from_proto(const pb::CaseSpec& in, const Problem& problem, CaseSp
     }
     std::vector<int> t;
     for (char c : s) t.push_back(c == '+' ? 1 : c == '-' ? -1 : 0);
+    if (!is_lemma1_sign_vector(t)) {
+      *error = "output sign vector \"" + s + "\" has a 0 after its lead (Lemma 1)";
+      return false;
+    }
     uint32_t lead = 0;
     while (t[lead] == 0) ++lead;
     sc.tau.push_back(t);

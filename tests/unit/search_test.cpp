@@ -131,18 +131,31 @@ TEST(Search, LimitsEndInUnknownWithAReason) {
 
 TEST(Search, SignCasesAreTheSortedSequencesOfSignVectors) {
   EXPECT_EQ(enumerate_sign_cases(3, 1).size(), 4u);   // m + 1
-  EXPECT_EQ(enumerate_sign_cases(2, 2).size(), 36u);  // multisets of 2 from 8 types
-  EXPECT_EQ(enumerate_sign_cases(1, 3).size(), 26u);
+  // Lemma 1's sign vectors for k = 2: ++ +- -+ -- 0+ 0- (no "+0" or "-0":
+  // the closed signs after the lead hold a zero weight).
+  EXPECT_EQ(enumerate_sign_cases(2, 2).size(), 21u);  // multisets of 2 from 6 types
+  EXPECT_EQ(enumerate_sign_cases(1, 3).size(), 14u);  // 2 (2^3 - 1)
+  EXPECT_EQ(enumerate_sign_cases(3, 3).size(), 560u);  // multisets of 3 from 14 types
   auto cases = enumerate_sign_cases(2, 2);
   EXPECT_EQ(cases.front().strings(), (std::vector<std::string>{"++", "++"}));
   EXPECT_EQ(cases.back().strings(), (std::vector<std::string>{"0-", "0-"}));
-  for (const auto& sc : cases)
+  for (const auto& sc : cases) {
+    for (const auto& t : sc.tau) EXPECT_TRUE(is_lemma1_sign_vector(t));
     for (const auto& [j, o] : sc.blocks) EXPECT_GT(o, sc.lead[j]);
+    // Every entry after the lead is a block (a u block with a closed sign).
+    size_t after_lead = 0;
+    for (uint32_t j = 0; j < sc.tau.size(); ++j) after_lead += 1 - sc.lead[j];  // k = 2
+    EXPECT_EQ(sc.blocks.size(), after_lead);
+  }
+  EXPECT_EQ(lemma1_sign_string("+0"), "++");
+  EXPECT_EQ(lemma1_sign_string("0-0"), "0-+");
+  EXPECT_EQ(lemma1_sign_string("-"), "-");
 }
 
 TEST(Search, TooManySignCasesIsUnknownNotAHang) {
   EXPECT_EQ(count_sign_cases(3, 1), 4u);
-  EXPECT_EQ(count_sign_cases(2, 2), 36u);
+  EXPECT_EQ(count_sign_cases(2, 2), 21u);
+  EXPECT_EQ(count_sign_cases(3, 3), 560u);
   EXPECT_GT(count_sign_cases(12, 32), kMaxSignCases);
   RequestData r;
   r.input_dim = 2;  // d = 1 would be decided by breakpoints, before any sign case
