@@ -14,7 +14,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
-      libgmp-dev libflint-dev libflint-arb-dev libcalcium-dev libglpk-dev \
+      libgmp-dev libflint-dev libflint-arb-dev libcalcium-dev libglpk-dev libtcmalloc-minimal4 \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto \
       libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev \
       libcairo2-dev libcgal-dev \
@@ -34,7 +34,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 # numbers, cairo and a font (relufit plot), GLPK (lifted LPs of product certificates), GMP, spdlog with fmt, SQLite.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libgrpc++1.51 libprotobuf32 libflint17 libflint-arb2 libcalcium0 libantic0 libglpk40 libmpfr6 libgmp10 libspdlog1.10 libfmt9 libsqlite3-0 \
+      libgrpc++1.51 libprotobuf32 libflint17 libflint-arb2 libcalcium0 libantic0 libglpk40 libtcmalloc-minimal4 libmpfr6 libgmp10 libspdlog1.10 libfmt9 libsqlite3-0 \
       libcairo2 fonts-dejavu-core \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libgmp-dev libflint-dev libflint-arb-dev libcalcium-dev libglpk-dev
+  libgmp-dev libflint-dev libflint-arb-dev libcalcium-dev libglpk-dev libtcmalloc-minimal4
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev libssl-dev
   libgtest-dev clang libclang-rt-14-dev
