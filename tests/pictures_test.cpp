@@ -90,7 +90,9 @@ void check_regions(const Problem& p, const RationalNetwork& net, const FitRegion
     for (size_t i = 0; i < fr.regions.size(); ++i) {
       const auto& r = fr.regions[i];
       EXPECT_LT(r.vertices[0][0], r.vertices[1][0]);
-      if (i + 1 < fr.regions.size()) EXPECT_EQ(r.vertices[1][0], fr.regions[i + 1].vertices[0][0]);
+      if (i + 1 < fr.regions.size()) {
+        EXPECT_EQ(r.vertices[1][0], fr.regions[i + 1].vertices[0][0]);
+      }
       for (const auto& v : r.vertices) {
         const auto y = net.evaluate(v);
         for (size_t o = 0; o < y.size(); ++o) EXPECT_EQ(apply(r.maps[o], v), y[o]);
@@ -104,8 +106,9 @@ void check_regions(const Problem& p, const RationalNetwork& net, const FitRegion
                                        : r.vertices[0][0] <= p.x[i][0] && p.x[i][0] <= r.vertices[1][0];
       if (!in) continue;
       found = true;
-      if (labels_exact)
+      if (labels_exact) {
         for (size_t o = 0; o < p.output_dim; ++o) EXPECT_EQ(apply(r.maps[o], p.x[i]), p.y[i][o]) << "sample " << i;
+      }
     }
     EXPECT_TRUE(found) << "sample " << i << " lies in no region";
   }

@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
   app.add_option("--restart-nodes", search.restart_nodes, "first restart limit (0: never restart)");
   app.add_option("--restart-growth", search.restart_growth, "restart limit growth factor");
   app.add_option("--heuristic", search.primal_heuristic, "primal heuristic: 1 on (default), 0 off");
+  app.add_option("--products-samples-left", search.products_samples_left,
+                 "product certificates at nodes with at most this many samples undecided (0: "
+                 "complete patterns only)");
   CLI11_PARSE(app, argc, argv);
 
   std::ifstream in(file);
