@@ -235,17 +235,31 @@ std::optional<int> verify_erm_files(const std::string& request_file, const std::
   v1::MinWidthResponse wresp;
   if (parse_json(response_text, &mresp, nullptr) && mresp.status() != v1::MINIMIZE_STATUS_UNSPECIFIED) {
     std::string error;
+    // The file given to `relufit minimize` (a SolveRequest) will do too: the
+    // response names its loss.
     if (!parse_json(request_text, vr.mutable_minimize_request(), &error)) {
-      std::cerr << "relufit: " << request_file << ": not a MinimizeRequest in protobuf JSON: " << error << "\n";
-      return 2;
+      vr.clear_minimize_request();
+      if (!parse_json(request_text, vr.mutable_minimize_request()->mutable_request(), nullptr)) {
+        std::cerr << "relufit: " << request_file
+                  << ": neither a MinimizeRequest nor a SolveRequest in protobuf JSON: " << error << "\n";
+        return 2;
+      }
+      vr.mutable_minimize_request()->set_loss(mresp.loss());
     }
     *vr.mutable_minimize_response() = mresp;
   } else if (parse_json(response_text, &wresp, nullptr) && wresp.verdict() != v1::VERDICT_UNSPECIFIED &&
              !parse_json(response_text, vr.mutable_response(), nullptr)) {
     std::string error;
+    // The file given to `relufit min-width` (a SolveRequest) will do too,
+    // with the max_width the response names.
     if (!parse_json(request_text, vr.mutable_min_width_request(), &error)) {
-      std::cerr << "relufit: " << request_file << ": not a MinWidthRequest in protobuf JSON: " << error << "\n";
-      return 2;
+      vr.clear_min_width_request();
+      if (!parse_json(request_text, vr.mutable_min_width_request()->mutable_request(), nullptr)) {
+        std::cerr << "relufit: " << request_file
+                  << ": neither a MinWidthRequest nor a SolveRequest in protobuf JSON: " << error << "\n";
+        return 2;
+      }
+      vr.mutable_min_width_request()->set_max_width(wresp.max_width());
     }
     *vr.mutable_min_width_response() = wresp;
   } else {

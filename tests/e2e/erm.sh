@@ -32,6 +32,11 @@ done
 sed 's/"optimal_error": "1\/2"/"optimal_error": "1\/4"/' "$WORK/min_linf.json" > "$WORK/forged.json"
 "$BIN/relufit" verify "$WORK/minreq_linf.json" "$WORK/forged.json" 2> "$WORK/err" && fail "forged optimum accepted" || pass "forged optimum rejected: $(cat "$WORK/err")"
 "$BIN/relufit" verify "$WORK/minreq_l1.json" "$WORK/min_linf.json" 2> "$WORK/err" && fail "answer for another loss accepted" || pass "answer for another loss rejected"
+# The file given to `relufit minimize` (a SolveRequest) verifies too, with the response's loss.
+"$BIN/relufit" verify "$xor" "$WORK/min_l2.json" > "$WORK/v" 2>&1 && grep -q "(l2)" "$WORK/v" \
+  && pass "verify with the SolveRequest file: $(cat "$WORK/v")" || fail "verify with the SolveRequest file: $(cat "$WORK/v")"
+"$BIN/relufit" verify "$xor" "$WORK/forged.json" 2> /dev/null && fail "forged optimum accepted with the SolveRequest file" \
+  || pass "forged optimum rejected with the SolveRequest file"
 C minimize "$xor" --loss l3 > /dev/null 2> "$WORK/err"; [ $? -eq 2 ] && pass "bad --loss: $(cat "$WORK/err")" || fail "bad --loss accepted"
 C minimize "$xor" --loss l1 > "$WORK/human" && grep -q "optimal error: 1 " "$WORK/human" && grep -q "checked: " "$WORK/human" \
   && pass "minimize human output" || fail "minimize human output: $(cat "$WORK/human")"
@@ -43,6 +48,10 @@ printf '{"request": %s, "max_width": 4}\n' "$(cat "$xor")" > "$WORK/mwreq.json"
 "$BIN/relufit" verify "$WORK/mwreq.json" "$WORK/mw.json" > "$WORK/v" 2>&1 && pass "verify min-width: $(cat "$WORK/v")" || fail "verify min-width: $(cat "$WORK/v")"
 sed 's/"width": 2/"width": 3/' "$WORK/mw.json" > "$WORK/forged_mw.json"
 "$BIN/relufit" verify "$WORK/mwreq.json" "$WORK/forged_mw.json" 2> /dev/null && fail "forged width accepted" || pass "forged width rejected"
+"$BIN/relufit" verify "$xor" "$WORK/mw.json" > /dev/null 2>&1 && pass "verify min-width with the SolveRequest file" \
+  || fail "verify min-width with the SolveRequest file"
+"$BIN/relufit" verify "$xor" "$WORK/forged_mw.json" 2> /dev/null && fail "forged width accepted with the SolveRequest file" \
+  || pass "forged width rejected with the SolveRequest file"
 C min-width "$xor" --max-error 1/2 > "$WORK/human" && grep -q "smallest width: 1" "$WORK/human" \
   && pass "min-width with --max-error 1/2 (L-inf): width 1" || fail "min-width --max-error: $(cat "$WORK/human")"
 
