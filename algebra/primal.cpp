@@ -15,24 +15,17 @@ std::optional<ExactFit> try_signs(const SearchContext& ctx, const FloatFit& fit,
                                   const std::vector<std::string>& signs, SearchCounters* counters) {
   const Problem& p = ctx.p;
   const uint32_t n = static_cast<uint32_t>(p.num_samples()), m = ctx.m, k = ctx.k;
-  SignCase sc;
+  std::vector<std::vector<int>> tau;
+  for (const std::string& s : signs) tau.push_back(sign_vector(s));
+  const SignCase sc = SignCase::of(std::move(tau));
   std::vector<bool> dead(m, false);
   for (uint32_t j = 0; j < m; ++j) {
-    std::vector<int> t(k, 0);
-    for (uint32_t o = 0; o < k; ++o) t[o] = signs[j][o] == '+' ? 1 : signs[j][o] == '-' ? -1 : 0;
-    uint32_t lead = 0;
-    while (t[lead] == 0) ++lead;
-    sc.tau.push_back(t);
-    sc.lead.push_back(lead);
     double amax = 0, premax = 0;
     for (uint32_t o = 0; o < k; ++o) amax = std::max(amax, std::fabs(fit.a[j][o]));
     for (uint32_t i = 0; i < n; ++i) premax = std::max(premax, fit.pre[i][j]);
     // Lemma 1: a neuron that never acts is the zero neuron, inactive everywhere.
     dead[j] = premax <= 1e-9 || amax < 1e-9;
   }
-  for (uint32_t j = 0; j < m; ++j)
-    for (uint32_t o = sc.lead[j] + 1; o < k; ++o)
-      if (sc.tau[j][o] != 0) sc.blocks.emplace_back(j, o);
 
   // The float fit in Lemma 1's normalisation: each neuron scaled so that its
   // lead output weight is +-1 (dead neurons at 0).
@@ -80,7 +73,6 @@ std::optional<ExactFit> try_signs(const SearchContext& ctx, const FloatFit& fit,
     // Several outputs: no rational output weights were found, but the float
     // fit itself guides the algebraic step (its own alternating least
     // squares may miss a solution that the trainer found).
-    if (sc.blocks.empty()) return std::nullopt;
     std::string step;
     return algebraic_weights_from(ctx, view, guide_r, guide_zc, &step, counters);
   };

@@ -90,6 +90,26 @@ std::string lemma1_sign_string(const std::string& s) {
   return out;
 }
 
+std::vector<int> sign_vector(const std::string& s) {
+  std::vector<int> t;
+  for (char c : s) t.push_back(c == '+' ? 1 : c == '-' ? -1 : 0);
+  return t;
+}
+
+SignCase SignCase::of(std::vector<std::vector<int>> tau) {
+  SignCase sc;
+  sc.tau = std::move(tau);
+  for (const auto& t : sc.tau) {
+    uint32_t lead = 0;
+    while (t[lead] == 0) ++lead;
+    sc.lead.push_back(lead);
+  }
+  for (uint32_t j = 0; j < sc.tau.size(); ++j)
+    for (uint32_t o = sc.lead[j] + 1; o < sc.tau[j].size(); ++o)
+      if (sc.tau[j][o] != 0) sc.blocks.emplace_back(j, o);
+  return sc;
+}
+
 int SignCase::block_of(uint32_t j, uint32_t o) const {
   for (size_t b = 0; b < blocks.size(); ++b)
     if (blocks[b].first == j && blocks[b].second == o) return static_cast<int>(b);
@@ -122,18 +142,9 @@ std::vector<SignCase> enumerate_sign_cases(uint32_t m, uint32_t k) {
   std::vector<SignCase> out;
   std::vector<size_t> pick(m, 0);
   while (true) {
-    SignCase sc;
-    for (uint32_t j = 0; j < m; ++j) {
-      const auto& t = types[pick[j]];
-      sc.tau.push_back(t);
-      uint32_t lead = 0;
-      while (t[lead] == 0) ++lead;
-      sc.lead.push_back(lead);
-    }
-    for (uint32_t j = 0; j < m; ++j)
-      for (uint32_t o = sc.lead[j] + 1; o < k; ++o)
-        if (sc.tau[j][o] != 0) sc.blocks.emplace_back(j, o);
-    out.push_back(std::move(sc));
+    std::vector<std::vector<int>> tau;
+    for (uint32_t j = 0; j < m; ++j) tau.push_back(types[pick[j]]);
+    out.push_back(SignCase::of(std::move(tau)));
     // Next non-decreasing sequence.
     int j = static_cast<int>(m) - 1;
     while (j >= 0 && pick[j] + 1 == types.size()) --j;

@@ -65,6 +65,9 @@ bool is_lemma1_sign_vector(const std::vector<int>& t);
 // -> "0++-"): the Lemma 1 sign vector whose case holds that neuron.
 std::string lemma1_sign_string(const std::string& s);
 
+// "+-0" as {+1, -1, 0}.
+std::vector<int> sign_vector(const std::string& s);
+
 // One sign case: the sign vector of every neuron's output weights.
 struct SignCase {
   std::vector<std::vector<int>> tau;                   // m x k, entries -1, 0, +1
@@ -84,6 +87,9 @@ struct SignCase {
   }
   // Per neuron, the sign vector as '+', '-', '0' characters.
   std::vector<std::string> strings() const;
+  // The case of these sign vectors (each nonzero), with each neuron's lead
+  // and the u blocks derived from them.
+  static SignCase of(std::vector<std::vector<int>> tau);
 };
 
 // Number of sign cases for width m and k outputs (saturating at 2^40), and

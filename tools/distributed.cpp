@@ -176,27 +176,21 @@ bool case_spec_from_proto(const pb::CaseSpec& in, const Problem& problem, CaseSp
     *error = "a sign case needs " + std::to_string(m) + " output sign vectors";
     return false;
   }
-  SignCase sc;
+  std::vector<std::vector<int>> tau;
   for (const std::string& s : in.output_signs()) {
     if (s.size() != k || s.find_first_not_of("+-0") != std::string::npos ||
         s.find_first_not_of('0') == std::string::npos) {
       *error = "bad output sign vector \"" + s + "\"";
       return false;
     }
-    std::vector<int> t;
-    for (char c : s) t.push_back(c == '+' ? 1 : c == '-' ? -1 : 0);
+    std::vector<int> t = sign_vector(s);
     if (!is_lemma1_sign_vector(t)) {
       *error = "output sign vector \"" + s + "\" has a 0 after its lead (Lemma 1)";
       return false;
     }
-    uint32_t lead = 0;
-    while (t[lead] == 0) ++lead;
-    sc.tau.push_back(t);
-    sc.lead.push_back(lead);
+    tau.push_back(std::move(t));
   }
-  for (uint32_t j = 0; j < m; ++j)
-    for (uint32_t o = sc.lead[j] + 1; o < k; ++o)
-      if (sc.tau[j][o] != 0) sc.blocks.emplace_back(j, o);
+  SignCase sc = SignCase::of(std::move(tau));
   std::vector<bool> seen(problem.num_samples(), false);
   if (static_cast<size_t>(in.sample_order_size()) != problem.num_samples()) {
     *error = "the sample order is not a permutation of the samples";
