@@ -257,15 +257,6 @@ const char* kind_word(relufit::v1::JobKind k) {
   }
 }
 
-// The SolveRequest inside a job's submitted request, whatever its kind.
-const relufit::v1::SolveRequest& job_problem(const relufit::v1::Job& job) {
-  switch (job.kind()) {
-    case relufit::v1::JOB_KIND_MINIMIZE: return job.minimize_request().request();
-    case relufit::v1::JOB_KIND_MIN_WIDTH: return job.min_width_request().request();
-    default: return job.request();
-  }
-}
-
 // A done job's outcome in the job list: the verdict, or a Minimize status.
 std::string outcome_word(const relufit::v1::Job& job) {
   if (job.state() != relufit::v1::JOB_STATE_DONE) return "-";
@@ -547,7 +538,7 @@ int main(int argc, char** argv) {
       auto stub = connect(server);
       relufit::v1::Job job = follow(*stub, job_id, watch_json ? nullptr : &std::cout,
                                     isatty(STDOUT_FILENO) != 0);
-      print_job_result(job, job_problem(get_job_with_request(*stub, job_id)).dataset().samples_size(),
+      print_job_result(job, relufit::job_problem(get_job_with_request(*stub, job_id)).dataset().samples_size(),
                        watch_json);
       return 0;
     }
@@ -567,7 +558,7 @@ int main(int argc, char** argv) {
     if (*result) {
       auto stub = connect(server);
       relufit::v1::Job job = get_job_with_request(*stub, job_id);
-      print_job_result(job, job_problem(job).dataset().samples_size(), result_json);
+      print_job_result(job, relufit::job_problem(job).dataset().samples_size(), result_json);
       return 0;
     }
     if (*jobs) {

@@ -235,6 +235,14 @@ bool parse_json(const std::string& json, google::protobuf::Message* message, std
   return true;
 }
 
+const v1::SolveRequest& job_problem(const v1::Job& job) {
+  switch (job.kind()) {
+    case v1::JOB_KIND_MINIMIZE: return job.minimize_request().request();
+    case v1::JOB_KIND_MIN_WIDTH: return job.min_width_request().request();
+    default: return job.request();
+  }
+}
+
 std::string to_json(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;

@@ -28,4 +28,8 @@ ProofNodeData proof_node_from_proto(const v1::ProofNode& node);
 bool parse_json(const std::string& json, google::protobuf::Message* message, std::string* error);
 std::string to_json(const google::protobuf::Message& message);
 
+// The SolveRequest inside a job's submitted request (the problem: dataset,
+// options), whatever the job's kind.
+const v1::SolveRequest& job_problem(const v1::Job& job);
+
 }  // namespace relufit

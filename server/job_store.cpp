@@ -273,14 +273,6 @@ v1::JobKind job_kind_of(const v1::SubmitJobRequest& request) {
   }
 }
 
-const v1::SolveRequest& job_problem(const v1::Job& job) {
-  switch (job.kind()) {
-    case v1::JOB_KIND_MINIMIZE: return job.minimize_request().request();
-    case v1::JOB_KIND_MIN_WIDTH: return job.min_width_request().request();
-    default: return job.request();
-  }
-}
-
 bool job_has_result(const v1::Job& job) {
   return job.has_result() || job.has_minimize_result() || job.has_min_width_result();
 }

@@ -47,8 +47,6 @@ class DamagedRow : public std::runtime_error {
 // The job's kind, request and result, whatever the kind (v1::Job has one
 // request and one result field per kind, see relufit.proto).
 v1::JobKind job_kind_of(const v1::SubmitJobRequest& request);
-// The SolveRequest inside the job's request (the problem: dataset, options).
-const v1::SolveRequest& job_problem(const v1::Job& job);
 bool job_has_result(const v1::Job& job);
 void clear_job_request(v1::Job* job);
 // Clears the result and the verdict / minimize_status that summarise it.
