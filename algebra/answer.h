@@ -59,6 +59,7 @@ enum class ProofNodeKind {
   kUnrealizable = 3,
   kPinnedDirection = 4,
   kProducts = 5,  // a degree-2 product (Positivstellensatz) certificate over the node rows
+  kRatioBoxes = 6,  // a split tree over the output-weight ratios, a Farkas vector per box
   kErmBound = 10,  // an ErmTree leaf: the loss over the decided samples is at least `bound`
 };
 
@@ -80,6 +81,17 @@ struct ProductTermData {
   std::string coefficient;
 };
 
+// One entry of a KIND_RATIO_BOXES leaf's split tree (proto RatioBox), in
+// preorder: a split of ratio rho_block at `threshold` (followed by the
+// subtrees of rho <= threshold and rho >= threshold), or a box closed by
+// `farkas` over the node's rows and then the box's rows.
+struct RatioBoxData {
+  bool split = false;
+  uint32_t block = 0;
+  std::string threshold;
+  std::vector<FarkasEntryData> farkas;
+};
+
 struct ProofNodeData {
   uint32_t depth = 0;
   std::string activation;
@@ -88,6 +100,7 @@ struct ProofNodeData {
   std::vector<FarkasEntryData> farkas;
   std::vector<FarkasEntryData> kappa;  // for kPinnedDirection: (path position, coefficient)
   std::vector<ProductTermData> products;  // for kProducts
+  std::vector<RatioBoxData> boxes;        // for kRatioBoxes
   std::string bound;                   // for kErmBound: the bound the vector proves (exact)
 };
 

@@ -596,15 +596,21 @@ class TreeChecker {
         ++product_leaves_;
         *next = idx + 1;
         return std::nullopt;
+      case ProofNodeKind::kRatioBoxes:
+        if (auto e = check_ratio_boxes_leaf(nd)) return at + ": " + *e;
+        ++leaves_;
+        ++ratio_box_leaves_;
+        *next = idx + 1;
+        return std::nullopt;
       default:
         return at + ": node kind unspecified";
     }
   }
 
-  std::optional<std::string> read_entries(const ProofNodeData& nd, size_t num_rows,
+  std::optional<std::string> read_entries(const std::vector<FarkasEntryData>& farkas, size_t num_rows,
                                           std::vector<std::pair<size_t, Q>>* out) const {
     long last = -1;
-    for (const auto& e : nd.farkas) {
+    for (const auto& e : farkas) {
       if (e.row >= num_rows) return "Farkas row " + std::to_string(e.row) + " out of range";
       if (static_cast<long>(e.row) <= last) return "Farkas rows not strictly increasing";
       last = e.row;
@@ -618,24 +624,38 @@ class TreeChecker {
     return std::nullopt;
   }
 
-  // An extra equality row (right-hand side 0) of a pinned-direction leaf.
+  // An extra row with right-hand side 0 after the node's rows: an equality
+  // (pinned direction, free multiplier) or an inequality (ratio box,
+  // multiplier >= 0).
   struct ExtraRow {
     std::vector<std::pair<size_t, Q>> coeffs;  // variable index, coefficient
+    bool inequality = false;
   };
 
   std::optional<std::string> check_lp_leaf(const ProofNodeData& nd,
                                            const std::vector<ExtraRow>& extra = {}) const {
+    return check_farkas(nd.farkas, extra);
+  }
+
+  // A Farkas vector over the node's rows followed by `extra`.
+  std::optional<std::string> check_farkas(const std::vector<FarkasEntryData>& farkas,
+                                          const std::vector<ExtraRow>& extra) const {
     const size_t R = rows_per_sample_;
     std::vector<std::pair<size_t, Q>> entries;
-    if (auto e = read_entries(nd, R * path_.size() + extra.size(), &entries)) return e;
+    if (auto e = read_entries(farkas, R * path_.size() + extra.size(), &entries)) return e;
     std::vector<Q> combo(nv_);
     Q rhs;
     bool too_big = false;
     for (const auto& [row, value] : entries) {
       if (too_big || data_.budget->too_big(rhs)) return data_.budget->too_big_message();
       if (data_.budget->stop()) return std::string("stopped");
-      if (row >= R * path_.size()) {  // extra equality row, multiplier free
-        for (const auto& [var, coef] : extra[row - R * path_.size()].coeffs) combo[var].add_mul(value, coef);
+      if (row >= R * path_.size()) {  // extra row, right-hand side 0
+        const ExtraRow& x = extra[row - R * path_.size()];
+        if (x.inequality && value.sign() < 0) return "negative multiplier on inequality row " + std::to_string(row);
+        for (const auto& [var, coef] : x.coeffs) {
+          combo[var].add_mul(value, coef);
+          too_big = too_big || data_.budget->too_big(combo[var]);
+        }
         continue;
       }
       if (!is_equality_row(row) && value.sign() < 0)
@@ -718,11 +738,109 @@ class TreeChecker {
     return check_lp_leaf(nd, extra);
   }
 
+  // KIND_RATIO_BOXES (proto: "Ratio boxes" on CaseTree): the split tree
+  // covers every ratio vector, and each leaf's Farkas vector refutes the
+  // node's rows plus the rows of its box.
+  std::optional<std::string> check_ratio_boxes_leaf(const ProofNodeData& nd) const {
+    const size_t nb = blocks_.size();
+    if (nb == 0) return std::string("ratio boxes in a sign case without u blocks");
+    if (nd.boxes.empty()) return std::string("ratio boxes: empty split tree");
+    std::vector<Q> lo(nb);
+    std::vector<std::optional<Q>> hi(nb);
+    size_t next = 0;
+    if (auto e = ratio_box(nd.boxes, 0, &lo, &hi, &next)) return e;
+    if (next != nd.boxes.size()) return "ratio boxes: entries after the end of the tree (index " + std::to_string(next) + ")";
+    return std::nullopt;
+  }
+
+  std::optional<std::string> ratio_box(const std::vector<RatioBoxData>& boxes, size_t idx, std::vector<Q>* lo,
+                                       std::vector<std::optional<Q>>* hi, size_t* next) const {
+    // Preorder with an explicit stack: the tree may be deep.
+    struct Pending {
+      size_t block;
+      std::optional<Q> old_hi;  // restore after the lower half
+      Q old_lo;                 // restore after the upper half
+      Q t;
+      int stage;  // 0: lower half running, 1: upper half running
+    };
+    std::vector<Pending> stack;
+    size_t i = idx;
+    while (true) {
+      if (data_.budget->stop()) return std::string("stopped");
+      if (i >= boxes.size()) return std::string("ratio boxes: the split tree ends early");
+      const RatioBoxData& b = boxes[i];
+      const std::string at = "ratio box " + std::to_string(i) + ": ";
+      if (b.split) {
+        if (b.block >= blocks_.size()) return at + "block out of range";
+        if (!b.farkas.empty()) return at + "a split with a Farkas vector";
+        if (auto e = precheck_number(b.threshold, data_.budget->limits())) return at + "threshold: " + *e;
+        auto t = data_.number(b.threshold);
+        if (!t) return at + "threshold \"" + shown(b.threshold) + "\" is not an exact number";
+        if (fmpq_cmp(t->get(), (*lo)[b.block].get()) <= 0 ||
+            ((*hi)[b.block] && fmpq_cmp(t->get(), (*hi)[b.block]->get()) >= 0))
+          return at + "threshold not strictly inside the box's interval of block " + std::to_string(b.block);
+        Pending p{b.block, (*hi)[b.block], (*lo)[b.block], *t, 0};
+        (*hi)[b.block] = *t;
+        stack.push_back(std::move(p));
+        ++i;
+        continue;
+      }
+      if (auto e = check_farkas(b.farkas, ratio_rows(*lo, *hi))) return at + *e;
+      ++i;
+      // Finished a subtree: climb to the first split whose upper half is next.
+      while (!stack.empty() && stack.back().stage == 1) {
+        Pending& p = stack.back();
+        (*lo)[p.block] = p.old_lo;
+        stack.pop_back();
+      }
+      if (stack.empty()) break;
+      Pending& p = stack.back();
+      (*hi)[p.block] = p.old_hi;
+      (*lo)[p.block] = p.t;
+      p.stage = 1;
+    }
+    *next = i;
+    return std::nullopt;
+  }
+
+  // The rows of a ratio box, in the proto's order.
+  std::vector<ExtraRow> ratio_rows(const std::vector<Q>& lo, const std::vector<std::optional<Q>>& hi) const {
+    std::vector<ExtraRow> rows;
+    auto add = [&](size_t b, const Q& zf, int uf) {
+      const auto [j, o] = blocks_[b];
+      for (size_t s = 0; s < path_.size(); ++s) {
+        const int sigma = path_[s][j] == '1' ? 1 : -1;
+        const auto& xt = data_.xt[order_[s]];
+        ExtraRow r;
+        r.inequality = true;
+        for (size_t t = 0; t < dz_; ++t) {
+          Q cz;
+          cz.add_mul(zf, xt[t]);
+          if (sigma < 0) cz.neg();
+          Q cu = xt[t];
+          if (sigma * uf * tau(j, o) < 0) cu.neg();
+          r.coeffs.emplace_back(j * dz_ + t, cz);
+          r.coeffs.emplace_back((data_.m + b) * dz_ + t, cu);
+        }
+        rows.push_back(std::move(r));
+      }
+    };
+    for (size_t b = 0; b < blocks_.size(); ++b) {
+      if (lo[b].sign() > 0) {
+        Q minus = lo[b];
+        minus.neg();
+        add(b, minus, 1);
+      }
+      if (hi[b]) add(b, *hi[b], -1);
+    }
+    return rows;
+  }
+
   std::optional<std::string> check_unrealizable_leaf(const ProofNodeData& nd) const {
     const size_t dz = data_.d + (data_.hb ? 1 : 0);
     if (nd.neuron >= data_.m) return "neuron index out of range";
     std::vector<std::pair<size_t, Q>> entries;
-    if (auto e = read_entries(nd, path_.size(), &entries)) return e;
+    if (auto e = read_entries(nd.farkas, path_.size(), &entries)) return e;
     std::vector<Q> combo(dz);
     Q rhs;
     for (const auto& [s, value] : entries) {
@@ -960,9 +1078,11 @@ class TreeChecker {
   std::vector<std::string> path_;
   uint64_t leaves_ = 0;
   uint64_t product_leaves_ = 0;
+  uint64_t ratio_box_leaves_ = 0;
 
  public:
   uint64_t product_leaves() const { return product_leaves_; }
+  uint64_t ratio_box_leaves() const { return ratio_box_leaves_; }
 };
 
 // Rank of a sign character in the case order: '+' < '-' < '0'.
@@ -1011,7 +1131,7 @@ CheckResult check_case_tree(const Data& data, const CaseTreeData& tree) {
                 (expected ? std::to_string(*expected) : std::string("too many")) + "), it has " +
                 std::to_string(tree.cases.size()));
   std::set<std::vector<std::string>> distinct;
-  uint64_t leaves = 0, nodes = 0, product_leaves = 0;
+  uint64_t leaves = 0, nodes = 0, product_leaves = 0, ratio_box_leaves = 0;
   for (const SignCaseData& sc : tree.cases) {
     if (sc.output_signs.size() != data.m) return fail("a sign case does not give every neuron's signs");
     std::string name;
@@ -1032,13 +1152,17 @@ CheckResult check_case_tree(const Data& data, const CaseTreeData& tree) {
     if (auto e = checker.run(&leaves)) return fail(*e);
     nodes += sc.nodes.size();
     product_leaves += checker.product_leaves();
+    ratio_box_leaves += checker.ratio_box_leaves();
   }
   return pass("case tree verified: " + std::to_string(tree.cases.size()) + " sign cases, " +
               std::to_string(nodes) + " nodes, " + std::to_string(leaves) +
               " leaves each with a valid Farkas certificate" +
               (product_leaves ? " (" + std::to_string(product_leaves) +
                                     " of them degree-2 product certificates, multiplied out)"
-                              : std::string()));
+                              : std::string()) +
+              (ratio_box_leaves ? " (" + std::to_string(ratio_box_leaves) +
+                                      " of them ratio-box split trees, each box with its own Farkas vector)"
+                                : std::string()));
 }
 
 CheckResult check_with_budget(const RequestData& request, const AnswerData& answer, Budget* budget) {

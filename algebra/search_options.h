@@ -48,7 +48,13 @@ struct SearchOptions {
   // at least one row of the last products_recent_samples decided samples
   // (0: all pairs).
   uint32_t products_samples_left = 1;
+  // false: no product certificates at all (tests and experiments).
+  bool product_certificates = true;
   uint32_t products_recent_samples = 1;
+  // Several outputs: a complete pattern that nothing else decides gets a
+  // branch and bound over its output-weight ratios (algebra/ratio_boxes.h)
+  // of at most ratio_boxes boxes, one exact LP each (0: never).
+  uint64_t ratio_boxes = 500;
   // Progress callbacks, about this often.
   double progress_seconds = 0.5;
 

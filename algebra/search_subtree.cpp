@@ -4,6 +4,7 @@
 
 #include "algebra/lp.h"
 #include "algebra/products.h"
+#include "algebra/ratio_boxes.h"
 
 namespace relufit {
 
@@ -84,7 +85,7 @@ NodeOutcome SubtreeSearch::visit(ColumnMemo* memo, SearchCounters* counters) {
   // Several outputs, a few samples from the bottom: the coupling of the
   // outputs, which the node LP forgets, often refutes the whole subtree.
   const size_t n = ctx_.p.num_samples();
-  if (f.depth > 0 && f.depth < n && !sc.blocks.empty() &&
+  if (ctx_.options.product_certificates && f.depth > 0 && f.depth < n && !sc.blocks.empty() &&
       n - f.depth <= ctx_.options.products_samples_left) {
     ProductFamilies families;
     families.recent_rows = ctx_.options.products_recent_samples;
@@ -112,11 +113,30 @@ NodeOutcome SubtreeSearch::visit(ColumnMemo* memo, SearchCounters* counters) {
     }
     // The coupling of the outputs, which the node LP forgets, may still
     // refute the pattern.
-    if (auto terms = refute_by_products(ctx_, sc, rows_, ProductFamilies{})) {
+    if (auto terms = ctx_.options.product_certificates
+                         ? refute_by_products(ctx_, sc, rows_, ProductFamilies{})
+                         : std::nullopt) {
       node.kind = ProofNodeKind::kProducts;
       node.products = std::move(*terms);
       proof_.push_back(std::move(item));
       return NodeOutcome::kProducts;
+    }
+    // Branch and bound over the output-weight ratios: exact at a single
+    // ratio vector, so it refutes bilinear patterns whose finitely many
+    // solutions are none of them fits (and may meet a fit on the way).
+    if (ctx_.options.ratio_boxes > 0) {
+      RatioBoxOutcome boxes = refute_by_ratio_boxes(ctx_, view, ctx_.options.ratio_boxes, counters);
+      if (boxes.fit) {
+        fit_ = std::move(boxes.fit);
+        return NodeOutcome::kFit;
+      }
+      if (boxes.boxes) {
+        node.kind = ProofNodeKind::kRatioBoxes;
+        node.boxes = std::move(*boxes.boxes);
+        proof_.push_back(std::move(item));
+        return NodeOutcome::kRatioBoxes;
+      }
+      step += (step.empty() ? "" : "; ") + boxes.why;
     }
     // The relaxation holds but no fit was found: no proof for this pattern,
     // so the verdict can at best be UNKNOWN.

@@ -52,6 +52,7 @@ enum class NodeOutcome {
   kLpInfeasible,  // the node LP is infeasible (leaf)
   kPinned,        // a complete pattern refuted by a pinned direction (leaf)
   kProducts,      // refuted by a degree-2 product certificate (leaf)
+  kRatioBoxes,    // a complete pattern refuted by ratio boxes (leaf)
   kBranched,      // children to search
   kFit,           // exact weights fit every sample
   kUndecided,     // a complete pattern neither fitted nor refuted

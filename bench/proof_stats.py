@@ -5,7 +5,8 @@
 
 For every saved SolveResponse (run_bench.py writes them to OUT/responses),
 counts the case tree's leaves by kind (how many subtrees each certificate kind
-closed), the largest product certificate (terms) and the server's check time,
+closed), the largest product certificate (terms), the largest ratio-box split
+tree (boxes closed) and the server's check time,
 and prints a per-instance table and the totals.
 """
 
@@ -17,14 +18,16 @@ import json
 import sys
 from pathlib import Path
 
-KINDS = ["KIND_LP_INFEASIBLE", "KIND_UNREALIZABLE", "KIND_PINNED_DIRECTION", "KIND_PRODUCTS"]
+KINDS = ["KIND_LP_INFEASIBLE", "KIND_UNREALIZABLE", "KIND_PINNED_DIRECTION", "KIND_PRODUCTS",
+         "KIND_RATIO_BOXES"]
 SHORT = {"KIND_LP_INFEASIBLE": "LP Farkas", "KIND_UNREALIZABLE": "unrealizable",
-         "KIND_PINNED_DIRECTION": "pinned", "KIND_PRODUCTS": "products"}
+         "KIND_PINNED_DIRECTION": "pinned", "KIND_PRODUCTS": "products", "KIND_RATIO_BOXES": "ratio boxes"}
 
 
 def stats(response: dict) -> dict:
     leaves = collections.Counter()
     largest = 0
+    boxes = 0
     tree = response.get("certificate", {}).get("case_tree", {})
     for case in tree.get("cases", []):
         for node in case.get("nodes", []):
@@ -33,9 +36,12 @@ def stats(response: dict) -> dict:
                 leaves[kind] += 1
             if kind == "KIND_PRODUCTS":
                 largest = max(largest, len(node.get("products", [])))
+            if kind == "KIND_RATIO_BOXES":
+                closed = sum(1 for b in node.get("boxes", []) if b.get("kind") != "KIND_SPLIT")
+                boxes = max(boxes, closed)
     st = response.get("statistics", {})
     return {"verdict": response.get("verdict", "?").replace("VERDICT_", ""), "leaves": leaves,
-            "largest": largest, "check": float(st.get("check_seconds", 0.0)),
+            "largest": largest, "boxes": boxes, "check": float(st.get("check_seconds", 0.0)),
             "solve": float(st.get("solve_seconds", 0.0))}
 
 
@@ -50,23 +56,26 @@ def main(argv: list) -> int:
         except (OSError, ValueError) as exc:
             print(f"{path}: {exc}", file=sys.stderr)
     print("| instance | verdict | " + " | ".join(SHORT[k] for k in KINDS) +
-          " | largest product certificate (terms) | solve s | check s |")
-    print("|---|---|" + "---|" * len(KINDS) + "---|---|---|")
+          " | largest product certificate (terms) | largest ratio-box tree (boxes) | solve s | check s |")
+    print("|---|---|" + "---|" * len(KINDS) + "---|---|---|---|")
     total = collections.Counter()
     largest = 0
+    boxes = 0
     check = 0.0
     for name, s in rows:
         if s["verdict"] != "INFEASIBLE":
             continue
         total.update(s["leaves"])
         largest = max(largest, s["largest"])
+        boxes = max(boxes, s["boxes"])
         check = max(check, s["check"])
         print(f"| {name} | {s['verdict']} | " + " | ".join(str(s["leaves"][k]) for k in KINDS) +
-              f" | {s['largest'] or ''} | {s['solve']:.2f} | {s['check']:.2f} |")
+              f" | {s['largest'] or ''} | {s['boxes'] or ''} | {s['solve']:.2f} | {s['check']:.2f} |")
     print()
     print("Subtrees closed, by certificate kind, over all INFEASIBLE answers: " +
           ", ".join(f"{SHORT[k]} {total[k]}" for k in KINDS) +
-          f"; largest product certificate {largest} terms; longest check {check:.2f} s.")
+          f"; largest product certificate {largest} terms; largest ratio-box tree {boxes} boxes;"
+          f" longest check {check:.2f} s.")
     return 0
 
 

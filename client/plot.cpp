@@ -758,15 +758,16 @@ const char* kind_name(int kind) {
     case v1::ProofNode::KIND_UNREALIZABLE: return "leaf: column unrealizable";
     case v1::ProofNode::KIND_PINNED_DIRECTION: return "leaf: pinned direction";
     case v1::ProofNode::KIND_PRODUCTS: return "leaf: products";
+    case v1::ProofNode::KIND_RATIO_BOXES: return "leaf: ratio boxes";
     default: return "other";
   }
 }
 
-const Rgb kKindColour[6] = {{0.6, 0.6, 0.6}, {0.62, 0.64, 0.70}, {0.84, 0.19, 0.15}, {0.46, 0.33, 0.70},
-                            {0.0, 0.55, 0.55}, {0.93, 0.60, 0.10}};
+const Rgb kKindColour[7] = {{0.6, 0.6, 0.6}, {0.62, 0.64, 0.70}, {0.84, 0.19, 0.15}, {0.46, 0.33, 0.70},
+                            {0.0, 0.55, 0.55}, {0.93, 0.60, 0.10}, {0.20, 0.60, 0.20}};
 
-// Stacked bars: counts[bar][kind], kinds 1..5.
-void stacked_bars(cairo_t* cr, const Frame& f, const std::vector<std::array<uint64_t, 6>>& counts,
+// Stacked bars: counts[bar][kind], kinds 1..6.
+void stacked_bars(cairo_t* cr, const Frame& f, const std::vector<std::array<uint64_t, 7>>& counts,
                   const std::vector<std::string>& names, const std::string& xlabel, const std::string& ylabel) {
   draw_axes(cr, f, xlabel, ylabel, true, false);
   const size_t n = counts.size();
@@ -774,7 +775,7 @@ void stacked_bars(cairo_t* cr, const Frame& f, const std::vector<std::array<uint
   const double bw = std::max(1.0, slot * 0.8);
   for (size_t i = 0; i < n; ++i) {
     double base = 0;
-    for (int kind = 1; kind <= 5; ++kind) {
+    for (int kind = 1; kind <= 6; ++kind) {
       if (!counts[i][kind]) continue;
       const double top = base + counts[i][kind];
       const double X = f.left + slot * i + (slot - bw) / 2;
@@ -794,14 +795,14 @@ void stacked_bars(cairo_t* cr, const Frame& f, const std::vector<std::array<uint
 
 PlotReport plot_case_tree(const Problem& p, const v1::CaseTree& tree, const std::string& path,
                           const PlotOptions& opts) {
-  std::vector<std::array<uint64_t, 6>> by_depth, by_case;
-  std::array<uint64_t, 6> total{};
+  std::vector<std::array<uint64_t, 7>> by_depth, by_case;
+  std::array<uint64_t, 7> total{};
   std::vector<std::string> case_names;
   for (const auto& sc : tree.cases()) {
-    std::array<uint64_t, 6> mine{};
+    std::array<uint64_t, 7> mine{};
     for (const auto& node : sc.nodes()) {
-      const int kind = node.kind() >= 1 && node.kind() <= 5 ? node.kind() : 0;
-      if (node.depth() >= by_depth.size()) by_depth.resize(node.depth() + 1, std::array<uint64_t, 6>{});
+      const int kind = node.kind() >= 1 && node.kind() <= 6 ? node.kind() : 0;
+      if (node.depth() >= by_depth.size()) by_depth.resize(node.depth() + 1, std::array<uint64_t, 7>{});
       ++by_depth[node.depth()][kind];
       ++mine[kind];
       ++total[kind];
@@ -817,7 +818,7 @@ PlotReport plot_case_tree(const Problem& p, const v1::CaseTree& tree, const std:
   cairo_t* cr = c.cr;
   PlotReport report{W, H, "case-tree", {}};
   uint64_t nodes = 0;
-  for (int kind = 0; kind <= 5; ++kind) nodes += total[kind];
+  for (int kind = 0; kind <= 6; ++kind) nodes += total[kind];
   draw_title(cr, W, "INFEASIBLE: no network with " + plural(p.hidden_width, "hidden ReLU neuron") + " fits these " +
                         plural(p.num_samples(), "sample"),
              "The proof: a case tree of " + std::to_string(nodes) + " nodes over " +
@@ -825,7 +826,7 @@ PlotReport plot_case_tree(const Problem& p, const v1::CaseTree& tree, const std:
                  "; every leaf is a certificate that its case is empty (" + architecture_text(p) + ")");
   {
     double x = 16, y = 72;
-    for (int kind = 1; kind <= 5; ++kind) {
+    for (int kind = 1; kind <= 6; ++kind) {
       if (!total[kind] && kind != 1) continue;
       x = legend_entry(cr, x, y, [kind](cairo_t* g, double cx, double cy) {
         cairo_rectangle(g, cx - 7, cy - 6, 14, 12);
@@ -834,7 +835,7 @@ PlotReport plot_case_tree(const Problem& p, const v1::CaseTree& tree, const std:
       }, std::string(kind_name(kind)) + ": " + std::to_string(total[kind]));
     }
   }
-  auto frame_for = [&](int col, const std::vector<std::array<uint64_t, 6>>& counts) {
+  auto frame_for = [&](int col, const std::vector<std::array<uint64_t, 7>>& counts) {
     Frame f;
     f.left = col * pw + ml;
     f.top = top + mt;
@@ -843,7 +844,7 @@ PlotReport plot_case_tree(const Problem& p, const v1::CaseTree& tree, const std:
     uint64_t most = 1;
     for (const auto& cnt : counts) {
       uint64_t s = 0;
-      for (int kind = 1; kind <= 5; ++kind) s += cnt[kind];
+      for (int kind = 1; kind <= 6; ++kind) s += cnt[kind];
       most = std::max(most, s);
     }
     f.xmin = 0, f.xmax = std::max<size_t>(counts.size(), 1), f.ymin = 0, f.ymax = most * 1.08;

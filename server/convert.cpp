@@ -61,6 +61,17 @@ void proof_node_to_proto(const ProofNodeData& nd, v1::ProofNode* n) {
     pt->set_d(t.d);
     pt->set_coefficient(t.coefficient);
   }
+  for (const auto& b : nd.boxes) {
+    auto* rb = n->add_boxes();
+    rb->set_kind(b.split ? v1::RatioBox::KIND_SPLIT : v1::RatioBox::KIND_LEAF);
+    rb->set_block(b.block);
+    rb->set_threshold(b.threshold);
+    for (const auto& e : b.farkas) {
+      auto* fe = rb->add_farkas();
+      fe->set_row(e.row);
+      fe->set_value(e.value);
+    }
+  }
 }
 
 ProofNodeData proof_node_from_proto(const v1::ProofNode& n) {
@@ -74,6 +85,16 @@ ProofNodeData proof_node_from_proto(const v1::ProofNode& n) {
   nd.bound = n.erm_bound();
   for (const auto& t : n.products())
     nd.products.push_back({static_cast<ProductKind>(t.kind()), t.a(), t.b(), t.c(), t.d(), t.coefficient()});
+  for (const auto& b : n.boxes()) {
+    RatioBoxData rb;
+    // Anything but a split is read as a leaf; the checker rejects a leaf
+    // without a valid Farkas vector.
+    rb.split = b.kind() == v1::RatioBox::KIND_SPLIT;
+    rb.block = b.block();
+    rb.threshold = b.threshold();
+    for (const auto& e : b.farkas()) rb.farkas.push_back({e.row(), e.value()});
+    nd.boxes.push_back(std::move(rb));
+  }
   return nd;
 }
 

@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
   app.add_option("--products-samples-left", search.products_samples_left,
                  "product certificates at nodes with at most this many samples undecided (0: "
                  "complete patterns only)");
+  app.add_option("--products", search.product_certificates, "product certificates: 1 on (default), 0 off");
+  app.add_option("--ratio-boxes", search.ratio_boxes,
+                 "boxes (exact LPs) of the ratio branch and bound at an undecided complete pattern "
+                 "(0: off)");
   CLI11_PARSE(app, argc, argv);
 
   std::ifstream in(file);
