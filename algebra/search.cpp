@@ -469,7 +469,7 @@ class Scheduler {
   }
 
   void worker(bool main) {
-    ColumnMemo memo;
+    NodeMemo memo;
     while (true) {
       if (check_limits(main)) return;
       maybe_heuristic();
@@ -502,7 +502,7 @@ class Scheduler {
     }
   }
 
-  void run_task(std::unique_ptr<Task> task, ColumnMemo* memo, bool main) {
+  void run_task(std::unique_ptr<Task> task, NodeMemo* memo, bool main) {
     CaseRun& cr = cases_[task->case_index];
     if (task->attempt != cr.live_attempt.load()) return;  // its case restarted
     if (!task->search)

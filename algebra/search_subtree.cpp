@@ -13,6 +13,7 @@ SubtreeSearch::SubtreeSearch(const SearchContext& ctx, std::shared_ptr<const Cas
     : ctx_(ctx), spec_(std::move(spec)) {
   path_ = std::move(root.path);
   rows_ = path_rows(ctx_, spec_->signs, spec_->order, path_);
+  parts_ = output_parts(ctx_, spec_->signs);
   Frame f;
   f.depth = path_.size();
   if (!path_.empty()) f.act = path_.back();
@@ -22,12 +23,12 @@ SubtreeSearch::SubtreeSearch(const SearchContext& ctx, std::shared_ptr<const Cas
   stack_.push_back(std::move(f));
 }
 
-const std::vector<mpq_class>& SubtreeSearch::realizability(uint32_t j, ColumnMemo* memo,
+const std::vector<mpq_class>& SubtreeSearch::realizability(uint32_t j, NodeMemo* memo,
                                                            SearchCounters* counters) {
   std::string key;
   key.reserve(path_.size());
   for (const auto& act : path_) key.push_back(act[j]);
-  auto& table = (*memo)[spec_->order_id];
+  auto& table = memo->columns[spec_->order_id];
   auto it = table.find(key);
   if (it != table.end()) return it->second;
   std::vector<mpq_class> farkas;
@@ -39,13 +40,116 @@ const std::vector<mpq_class>& SubtreeSearch::realizability(uint32_t j, ColumnMem
   return table.emplace(std::move(key), std::move(farkas)).first->second;
 }
 
+std::vector<OutputPart> output_parts(const SearchContext& ctx, const SignCase& sc) {
+  std::vector<OutputPart> parts(ctx.k);
+  for (uint32_t o = 0; o < ctx.k; ++o) {
+    OutputPart& p = parts[o];
+    p.output = o;
+    p.signs.assign(ctx.m, '0');
+    p.row_offsets.push_back(o);
+    for (uint32_t j = 0; j < ctx.m; ++j) {
+      size_t block = 0, sign_row = 0;
+      int sign = 1;
+      if (sc.lead[j] == o) {
+        block = j;
+        sign_row = ctx.k + j;
+        p.signs[j] = sc.sign(j, o) > 0 ? '+' : '-';
+      } else if (int b = sc.block_of(j, o); b >= 0) {
+        block = ctx.m + static_cast<size_t>(b);
+        sign_row = ctx.k + ctx.m + static_cast<size_t>(b);
+        sign = sc.sign(j, o);
+        p.signs[j] = sign > 0 ? '+' : '-';
+      } else {
+        continue;
+      }
+      p.present.push_back(j);
+      p.row_offsets.push_back(static_cast<uint32_t>(sign_row));
+      for (uint32_t t = 0; t < ctx.dz; ++t) {
+        p.vars.push_back(block * ctx.dz + t);
+        p.var_sign.push_back(sign);
+      }
+    }
+    if (ctx.p.output_bias) {
+      p.vars.push_back(sc.bias_index(ctx.dz) + o);
+      p.var_sign.push_back(1);
+    }
+  }
+  return parts;
+}
+
+bool SubtreeSearch::node_lp(const std::vector<mpq_class>& parent, NodeMemo* memo, SearchCounters* counters,
+                            std::shared_ptr<const std::vector<mpq_class>>* point,
+                            std::vector<mpq_class>* farkas) {
+  const size_t R = spec_->signs.rows_per_sample();
+  const size_t depth = path_.size();
+  std::vector<mpq_class> updated;  // the parent's point with new parts, once one is needed
+  for (const OutputPart& part : parts_) {
+    // The parent's point often satisfies the new sample's rows already.
+    bool holds = true;
+    for (uint32_t off : part.row_offsets) {
+      const auto row = rows_.cbegin() + static_cast<long>(R * (depth - 1) + off);
+      if (!point_satisfies(row, row + 1, parent)) {
+        holds = false;
+        break;
+      }
+    }
+    if (holds) continue;
+    std::string key(reinterpret_cast<const char*>(&spec_->order_id), sizeof(uint64_t));
+    key.push_back(static_cast<char>(part.output));
+    key += part.signs;
+    // The depth too: a part without neurons has no activations to tell it.
+    key.append(reinterpret_cast<const char*>(&depth), sizeof(depth));
+    for (const auto& act : path_)
+      for (uint32_t j : part.present) key.push_back(act[j]);
+    auto it = memo->outputs.find(key);
+    if (it == memo->outputs.end()) {
+      // The part's rows in its own variables.
+      std::vector<LpRow> rows;
+      rows.reserve(depth * part.row_offsets.size());
+      for (size_t s = 0; s < depth; ++s)
+        for (uint32_t off : part.row_offsets) {
+          const LpRow& g = rows_[R * s + off];
+          LpRow r;
+          r.sense = g.sense;
+          r.rhs = g.rhs;
+          r.coeffs.resize(part.vars.size());
+          for (size_t l = 0; l < part.vars.size(); ++l) {
+            r.coeffs[l] = g.coeffs[part.vars[l]];
+            if (part.var_sign[l] < 0) r.coeffs[l] = -r.coeffs[l];
+          }
+          rows.push_back(std::move(r));
+        }
+      LpResult res = solve_lp_feasibility(rows, part.vars.size(), nullptr);
+      ++counters->lps;
+      if (memo->outputs.size() >= NodeMemo::kMaxOutputEntries) memo->outputs.clear();
+      OutputLpEntry e;
+      e.feasible = res.feasible;
+      e.values = res.feasible ? std::move(res.point) : std::move(res.farkas);
+      it = memo->outputs.emplace(std::move(key), std::move(e)).first;
+    }
+    const OutputLpEntry& e = it->second;
+    if (!e.feasible) {
+      farkas->assign(rows_.size(), mpq_class(0));
+      size_t l = 0;
+      for (size_t s = 0; s < depth; ++s)
+        for (uint32_t off : part.row_offsets) (*farkas)[R * s + off] = e.values[l++];
+      return false;
+    }
+    if (updated.empty()) updated = parent;
+    for (size_t l = 0; l < part.vars.size(); ++l)
+      updated[part.vars[l]] = part.var_sign[l] < 0 ? mpq_class(-e.values[l]) : e.values[l];
+  }
+  if (!updated.empty()) *point = std::make_shared<const std::vector<mpq_class>>(std::move(updated));
+  return true;
+}
+
 std::vector<std::string> SubtreeSearch::children(size_t depth, const std::vector<mpq_class>& point) const {
   return admissible_children(ctx_, spec_->signs, spec_->order[depth], path_, point);
 }
 
 // Visits the node on top of the stack: records it in the proof, cuts it with
 // a certificate, decides a complete pattern, or prepares its children.
-NodeOutcome SubtreeSearch::visit(ColumnMemo* memo, SearchCounters* counters) {
+NodeOutcome SubtreeSearch::visit(NodeMemo* memo, SearchCounters* counters) {
   Frame& f = stack_.back();
   f.visited = true;
   ++counters->nodes;
@@ -68,18 +172,12 @@ NodeOutcome SubtreeSearch::visit(ColumnMemo* memo, SearchCounters* counters) {
         return NodeOutcome::kUnrealizable;
       }
     }
-    // The parent's point often satisfies the new sample's rows already.
-    const auto first_new = rows_.cend() - static_cast<long>(sc.rows_per_sample());
-    if (!point_satisfies(first_new, rows_.cend(), *f.point)) {
-      LpResult res = solve_lp_feasibility(rows_, ctx_.num_vars(sc), nullptr);
-      ++counters->lps;
-      if (!res.feasible) {
-        node.kind = ProofNodeKind::kLpInfeasible;
-        node.farkas = sparse_farkas(res.farkas);
-        proof_.push_back(std::move(item));
-        return NodeOutcome::kLpInfeasible;
-      }
-      f.point = std::make_shared<const std::vector<mpq_class>>(std::move(res.point));
+    std::vector<mpq_class> farkas;
+    if (!node_lp(*f.point, memo, counters, &f.point, &farkas)) {
+      node.kind = ProofNodeKind::kLpInfeasible;
+      node.farkas = sparse_farkas(farkas);
+      proof_.push_back(std::move(item));
+      return NodeOutcome::kLpInfeasible;
     }
   }
   // Several outputs, a few samples from the bottom: the coupling of the
@@ -168,7 +266,7 @@ void SubtreeSearch::pop() {
 }
 
 SubtreeSearch::Status SubtreeSearch::run(uint64_t budget, const std::function<Poll()>& poll,
-                                         ColumnMemo* memo, SearchCounters* counters) {
+                                         NodeMemo* memo, SearchCounters* counters) {
   while (!stack_.empty()) {
     Frame& f = stack_.back();
     if (!f.visited) {
@@ -259,7 +357,7 @@ std::vector<std::pair<uint64_t, SubtreeRoot>> SubtreeSearch::close(
 SubtreeResult decide_subtree(const SearchContext& ctx, std::shared_ptr<const CaseSpec> spec,
                              SubtreeRoot root, uint64_t node_budget, SearchCounters* counters) {
   SubtreeSearch search(ctx, std::move(spec), std::move(root));
-  ColumnMemo memo;
+  NodeMemo memo;
   SubtreeResult result;
   const auto status = search.run(node_budget, nullptr, &memo, counters);
   if (status == SubtreeSearch::Status::kFit) {

@@ -58,9 +58,44 @@ enum class NodeOutcome {
   kUndecided,     // a complete pattern neither fitted nor refuted
 };
 
-// Realizability of columns, per sample order: column -> Farkas vector
-// (empty when realizable). One per thread.
-using ColumnMemo = std::unordered_map<uint64_t, std::unordered_map<std::string, std::vector<mpq_class>>>;
+// The node LP of a sign case falls apart by outputs: output o's rows (its
+// equalities, the sign rows of the z blocks whose lead is o and of the u
+// blocks of o) touch only output o's variables. Written in each neuron's
+// own sign (z_j, or tau_jo u_jo for a u block), output o's part depends only
+// on which neurons output o has and their signs, not on the rest of the
+// sign case, so cases that agree on output o share it. An entry: the part's
+// point (feasible) or its Farkas vector (over the part's rows), in the
+// part's own order (OutputPart).
+struct OutputLpEntry {
+  bool feasible = false;
+  std::vector<mpq_class> values;
+};
+
+// What a thread remembers across nodes, sign cases and subtrees.
+struct NodeMemo {
+  // Realizability of columns, per sample order: column -> Farkas vector
+  // (empty when realizable).
+  std::unordered_map<uint64_t, std::unordered_map<std::string, std::vector<mpq_class>>> columns;
+  // Output parts of node LPs: key (order, output, signs, activations) ->
+  // entry; cleared when it grows past kMaxOutputEntries.
+  std::unordered_map<std::string, OutputLpEntry> outputs;
+  static constexpr size_t kMaxOutputEntries = 1 << 20;
+};
+
+// One output's part of a sign case's node LP (see OutputLpEntry): per
+// decided sample, the rows at these offsets within the sample's R rows (its
+// equality, then the present neurons' sign rows in neuron order); the
+// variables (global index, and the sign that turns the global value into
+// the part's: -1 for a u block with tau = -1).
+struct OutputPart {
+  uint32_t output = 0;
+  std::string signs;                 // per neuron: '0' absent, '+' or '-'
+  std::vector<uint32_t> present;     // neurons with a block in this output
+  std::vector<uint32_t> row_offsets;
+  std::vector<size_t> vars;
+  std::vector<int> var_sign;
+};
+std::vector<OutputPart> output_parts(const SearchContext& ctx, const SignCase& sc);
 
 class SubtreeSearch {
  public:
@@ -73,7 +108,7 @@ class SubtreeSearch {
   // Visits at most `budget` nodes. kDone: the subtree is decided (proof()
   // complete but for references to donated parts); kFit: fit() holds exact
   // weights; kBudget: nodes left; kPaused: `poll` asked to pause.
-  Status run(uint64_t budget, const std::function<Poll()>& poll, ColumnMemo* memo,
+  Status run(uint64_t budget, const std::function<Poll()>& poll, NodeMemo* memo,
              SearchCounters* counters);
 
   // Splits off the untried children of the shallowest node that has any:
@@ -105,8 +140,13 @@ class SubtreeSearch {
     std::vector<uint64_t> donated;  // references after the kids searched here
   };
 
-  NodeOutcome visit(ColumnMemo* memo, SearchCounters* counters);
-  const std::vector<mpq_class>& realizability(uint32_t j, ColumnMemo* memo, SearchCounters* counters);
+  NodeOutcome visit(NodeMemo* memo, SearchCounters* counters);
+  const std::vector<mpq_class>& realizability(uint32_t j, NodeMemo* memo, SearchCounters* counters);
+  // The node LP by output parts: nullopt and *farkas (over rows_) when a
+  // part is infeasible; else the point (the parent's, or updated where a
+  // part needed its own).
+  bool node_lp(const std::vector<mpq_class>& parent, NodeMemo* memo, SearchCounters* counters,
+               std::shared_ptr<const std::vector<mpq_class>>* point, std::vector<mpq_class>* farkas);
   std::vector<std::string> children(size_t depth, const std::vector<mpq_class>& point) const;
   void pop();
   SubtreeRoot root_below(const Frame& f, const std::string& kid) const;
@@ -121,6 +161,7 @@ class SubtreeSearch {
   std::vector<std::string> path_;  // from the case root
   std::vector<LpRow> rows_;        // node LP rows of path_
   std::vector<ProofItem> proof_;
+  std::vector<OutputPart> parts_;
   std::optional<ExactFit> fit_;
   std::string undecided_, undecided_step_;
   uint64_t nodes_ = 0;

@@ -128,7 +128,7 @@ int worker(int rank, const LoadedRequest& req) {
   const Problem& p = req.problem;
   SearchContext ctx(p, SearchOptions{});
   SearchCounters counters;
-  ColumnMemo memo;
+  NodeMemo memo;
   double search_cpu = 0;
   uint64_t next_local = 0;
   auto new_id = [&]() { return (static_cast<uint64_t>(rank) << 48) | next_local++; };
@@ -701,7 +701,7 @@ class Coordinator {
   const Settings settings_;
   SearchContext ctx_;
   SearchCounters counters_;
-  ColumnMemo memo_;
+  NodeMemo memo_;
   CaseForest forest_;
   std::unordered_map<uint64_t, OpenSubtree> roots_;  // every subtree root handed out
   std::deque<OpenSubtree> pool_;

@@ -391,7 +391,7 @@ int run_shard(const std::string& dir, uint32_t index, double time_limit, uint64_
   std::signal(SIGINT, on_terminate);
   SearchContext ctx(p, SearchOptions{});
   SearchCounters counters;
-  ColumnMemo memo;
+  NodeMemo memo;
   const Clock::time_point deadline =
       time_limit > 0 ? t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(time_limit))
                      : Clock::time_point::max();
