@@ -204,13 +204,9 @@ NodeOutcome SubtreeSearch::visit(NodeMemo* memo, SearchCounters* counters) {
       proof_.push_back(std::move(item));
       return NodeOutcome::kPinned;
     }
-    std::string step;
-    if (auto fit = algebraic_weights(ctx_, view, &step, counters)) {
-      fit_ = std::move(fit);
-      return NodeOutcome::kFit;
-    }
-    // The coupling of the outputs, which the node LP forgets, may still
-    // refute the pattern.
+    // The coupling of the outputs, which the node LP forgets, may refute
+    // the pattern: tried before the algebraic step, whose least-squares
+    // starts cost far more and find nothing in an empty pattern.
     if (auto terms = ctx_.options.product_certificates
                          ? refute_by_products(ctx_, sc, rows_, ProductFamilies{})
                          : std::nullopt) {
@@ -218,6 +214,11 @@ NodeOutcome SubtreeSearch::visit(NodeMemo* memo, SearchCounters* counters) {
       node.products = std::move(*terms);
       proof_.push_back(std::move(item));
       return NodeOutcome::kProducts;
+    }
+    std::string step;
+    if (auto fit = algebraic_weights(ctx_, view, &step, counters)) {
+      fit_ = std::move(fit);
+      return NodeOutcome::kFit;
     }
     // Branch and bound over the output-weight ratios: exact at a single
     // ratio vector, so it refutes bilinear patterns whose finitely many
