@@ -112,6 +112,11 @@ class BoxSearch {
              " nested cuts without closing the box (a ratio tends to 0 or infinity)";
       return false;
     }
+    // Between the LPs too: a box search may hold hundreds of them.
+    if (lp_stop_requested()) {
+      why_ = "ratio boxes: stopped";
+      return false;
+    }
     if (boxes_ >= max_boxes_) {
       why_ = "ratio boxes: " + std::to_string(leaves_) + " of " + std::to_string(max_boxes_) +
              " boxes tried were closed, more remain";
