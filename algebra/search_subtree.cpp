@@ -82,6 +82,20 @@ bool SubtreeSearch::node_lp(const std::vector<mpq_class>& parent, NodeMemo* memo
                             std::vector<mpq_class>* farkas) {
   const size_t R = spec_->signs.rows_per_sample();
   const size_t depth = path_.size();
+  if (parts_.size() == 1) {
+    // One output: the part is the whole LP, and every sign case gives it
+    // other signs, so nothing is shared; solve it in place.
+    const auto first_new = rows_.cend() - static_cast<long>(R);
+    if (point_satisfies(first_new, rows_.cend(), parent)) return true;
+    LpResult res = solve_lp_feasibility(rows_, ctx_.num_vars(spec_->signs), nullptr);
+    ++counters->lps;
+    if (!res.feasible) {
+      *farkas = std::move(res.farkas);
+      return false;
+    }
+    *point = std::make_shared<const std::vector<mpq_class>>(std::move(res.point));
+    return true;
+  }
   std::vector<mpq_class> updated;  // the parent's point with new parts, once one is needed
   for (const OutputPart& part : parts_) {
     // The parent's point often satisfies the new sample's rows already.
