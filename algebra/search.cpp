@@ -370,9 +370,14 @@ class Scheduler {
       return true;
     }
     if (!main) return false;
-    if (control_.cancelled && control_.cancelled()) {
-      stop("cancelled");
-      return true;
+    // The caller's callback at most every 10 ms: in the server it asks
+    // gRPC, under a lock the call's poller also takes.
+    if (control_.cancelled && now >= next_cancel_check_) {
+      next_cancel_check_ = now + std::chrono::milliseconds(10);
+      if (control_.cancelled()) {
+        stop("cancelled");
+        return true;
+      }
     }
     if (control_.progress &&
         now - last_progress_ > std::chrono::duration<double>(ctx_.options.progress_seconds)) {
@@ -648,6 +653,7 @@ class Scheduler {
   SolveStats* stats_;
   SearchCounters counters_;
   Clock::time_point started_, last_progress_;
+  Clock::time_point next_cancel_check_{};  // main thread only
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -241,8 +241,22 @@ TEST(CheckerLimits, CancellationStopsTheCheck) {
   fit.network.output_bias = {"0"};
   CheckControl control;
   int polls = 0;
-  control.cancelled = [&polls] { return ++polls > 3; };
+  bool cancel = false;
+  control.cancelled = [&polls, &cancel] {
+    ++polls;
+    return cancel;
+  };
+  // The checker asks the callback at most every 10 ms (in the server it
+  // takes a gRPC lock), and at once when it starts.
+  const auto start = std::chrono::steady_clock::now();
   CheckResult c = check_answer(big, fit, control);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_TRUE(c.valid) << c.message;
+  EXPECT_GE(polls, 1);
+  EXPECT_LE(polls, 1 + static_cast<int>(ms / 10) + 1);
+  // A callback that says "cancelled" stops the check at its first ask.
+  cancel = true;
+  c = check_answer(big, fit, control);
   EXPECT_TRUE(c.stopped);
   EXPECT_FALSE(c.valid);
   EXPECT_NE(c.message.find("cancelled"), std::string::npos) << c.message;
