@@ -115,8 +115,25 @@ struct CaseTreeData {
   std::vector<SignCaseData> cases;
 };
 
+// One activation set's entry of a feature-span certificate (proto
+// FeatureSpanPattern): for sigma = +1 (up) and -1 (down), multipliers mu
+// (>= 0, one per sample's sign row) and eta (a vector orthogonal to the
+// labels' span) with sigma g_P = sum_i mu_i s_i x~_i + sum_{i in P} eta_i x~_i.
+struct FeatureSpanPatternData {
+  std::vector<FarkasEntryData> mu_up, eta_up, mu_down, eta_down;
+};
+
+// Proof of infeasibility by the labels' span (proto FeatureSpan): lambda
+// (one number per sample) and one entry per activation set P = 0 .. 2^n - 1
+// (bit i: sample i); both empty when the labels' rank alone exceeds what
+// the network can span.
+struct FeatureSpanData {
+  std::vector<std::string> lambda;
+  std::vector<FeatureSpanPatternData> patterns;
+};
+
 struct CertificateData {
-  enum class Kind { kNone, kConflictingPair, kCaseTree, kBreakpointBound, kErmTree };
+  enum class Kind { kNone, kConflictingPair, kCaseTree, kBreakpointBound, kErmTree, kFeatureSpan };
   Kind kind = Kind::kNone;
   uint32_t first = 0, second = 0;  // for kConflictingPair
   CaseTreeData case_tree;          // for kCaseTree
@@ -130,6 +147,7 @@ struct CertificateData {
   Loss erm_loss = Loss::kUnspecified;
   std::string erm_threshold;
   bool erm_strict = true;
+  FeatureSpanData feature_span;  // for kFeatureSpan
 };
 
 struct SolveStats {

@@ -1,6 +1,7 @@
 #include "algebra/checker.h"
 
 #include <flint/fmpq.h>
+#include <flint/fmpq_mat.h>
 #include <flint/fmpz.h>
 
 #include "algebra/checker_erm.h"
@@ -1173,6 +1174,124 @@ CheckResult check_case_tree(const Data& data, const CaseTreeData& tree) {
                                 : std::string()));
 }
 
+// FeatureSpan (the lemma is on the message in relufit.proto), with the
+// checker's own arithmetic: the labels' rank by FLINT, every identity
+// multiplied out exactly.
+CheckResult check_feature_span(const Data& data, const FeatureSpanData& fs) {
+  const size_t n = data.n, k = data.k;
+  const size_t dx = data.xt[0].size();
+  const size_t mp = data.m + (data.ob ? 1 : 0);
+  const size_t cols = k + (data.ob ? 1 : 0);
+  // Column c of Z: output c's labels, or (c = k, output bias) ones.
+  auto zc = [&](size_t i, size_t c) { return c < k ? data.y[i][c] : Q(1); };
+  fmpq_mat_t z;
+  fmpq_mat_init(z, static_cast<slong>(n), static_cast<slong>(cols));
+  for (size_t i = 0; i < n; ++i)
+    for (size_t c = 0; c < cols; ++c)
+      fmpq_set(fmpq_mat_entry(z, static_cast<slong>(i), static_cast<slong>(c)), zc(i, c).get());
+  fmpq_mat_t reduced;
+  fmpq_mat_init(reduced, static_cast<slong>(n), static_cast<slong>(cols));
+  const size_t r = static_cast<size_t>(fmpq_mat_rref(reduced, z));
+  fmpq_mat_clear(reduced);
+  fmpq_mat_clear(z);
+  const std::string dims = "the labels" + std::string(data.ob ? " and a column of ones" : "") +
+                           " have rank " + std::to_string(r) + ", the network's outputs span at most " +
+                           std::to_string(mp);
+  if (r > mp) {
+    if (!fs.lambda.empty() || !fs.patterns.empty())
+      return fail("feature span: " + dims + ", which alone proves it; lambda and patterns must be empty");
+    return pass("feature span verified: " + dims + " dimensions");
+  }
+  if (r < mp) return fail("feature span: " + dims + "; the lemma needs rank " + std::to_string(mp));
+  if (n > 16) return fail("feature span: " + std::to_string(n) + " samples; the certificate allows at most 16");
+  if (fs.lambda.size() != n)
+    return fail("feature span: " + std::to_string(fs.lambda.size()) + " lambda values for " +
+                std::to_string(n) + " samples");
+  const size_t num_sets = size_t{1} << n;
+  if (fs.patterns.size() != num_sets)
+    return fail("feature span: " + std::to_string(fs.patterns.size()) + " patterns, not 2^" +
+                std::to_string(n) + " = " + std::to_string(num_sets));
+  const CheckLimits& limits = data.budget->limits();
+  std::vector<Q> lambda;
+  for (size_t i = 0; i < n; ++i) {
+    if (auto e = precheck_number(fs.lambda[i], limits)) return fail("feature span: lambda " + std::to_string(i) + ": " + *e);
+    auto v = data.number(fs.lambda[i]);
+    if (!v) return fail("feature span: lambda " + std::to_string(i) + " \"" + shown(fs.lambda[i]) + "\" is not an exact number");
+    lambda.push_back(*v);
+  }
+  // lambda . z for each column of Z: 0 on the ones, not 0 on some output.
+  bool off_u = false;
+  for (size_t c = 0; c < cols; ++c) {
+    Q s;
+    for (size_t i = 0; i < n; ++i) s.add_mul(lambda[i], zc(i, c));
+    if (c == k && s.sign() != 0) return fail("feature span: lambda . 1 = " + shown(s.str()) + ", not 0");
+    if (c < k && s.sign() != 0) off_u = true;
+  }
+  if (!off_u) return fail("feature span: lambda is orthogonal to every output's labels");
+  // Sparse entries over the samples: rows strictly increasing, numbers exact.
+  auto read = [&](const std::vector<FarkasEntryData>& entries, const std::string& what,
+                  std::vector<std::pair<size_t, Q>>* out) -> std::optional<std::string> {
+    long last = -1;
+    for (const auto& e : entries) {
+      if (e.row >= n) return what + ": row " + std::to_string(e.row) + " is not a sample";
+      if (static_cast<long>(e.row) <= last) return what + ": rows not strictly increasing";
+      last = e.row;
+      if (data.budget->stop()) return std::string("stopped");
+      if (auto e2 = precheck_number(e.value, limits)) return what + ": " + *e2;
+      auto v = data.number(e.value);
+      if (!v) return what + ": \"" + shown(e.value) + "\" is not an exact number";
+      out->emplace_back(e.row, *v);
+    }
+    return std::nullopt;
+  };
+  size_t identities = 0;
+  for (size_t set = 0; set < num_sets; ++set) {
+    if (data.budget->poll()) return fail("stopped");
+    auto in = [&](size_t i) { return ((set >> i) & 1u) != 0; };
+    std::vector<Q> g(dx);
+    for (size_t i = 0; i < n; ++i)
+      if (in(i))
+        for (size_t t = 0; t < dx; ++t) g[t].add_mul(lambda[i], data.xt[i][t]);
+    const FeatureSpanPatternData& pd = fs.patterns[set];
+    for (int sigma : {1, -1}) {
+      const std::string at = "feature span: pattern " + std::to_string(set) + (sigma > 0 ? " up" : " down");
+      std::vector<std::pair<size_t, Q>> mu, eta;
+      if (auto e = read(sigma > 0 ? pd.mu_up : pd.mu_down, at + " mu", &mu)) return fail(*e);
+      if (auto e = read(sigma > 0 ? pd.eta_up : pd.eta_down, at + " eta", &eta)) return fail(*e);
+      for (const auto& [i, v] : mu)
+        if (v.sign() < 0) return fail(at + ": mu " + std::to_string(i) + " is negative");
+      for (size_t c = 0; c < cols; ++c) {
+        Q s;
+        for (const auto& [i, v] : eta) s.add_mul(v, zc(i, c));
+        if (s.sign() != 0)
+          return fail(at + ": eta is not orthogonal to " +
+                      (c < k ? "output " + std::to_string(c) + "'s labels" : std::string("the ones")));
+      }
+      // sigma g = sum_i mu_i s_i x~_i + sum_{i in P} eta_i x~_i, coordinate by coordinate.
+      for (size_t t = 0; t < dx; ++t) {
+        Q s;
+        for (const auto& [i, v] : mu) {
+          Q term(v);
+          term.mul(data.xt[i][t]);
+          if (in(i))
+            s.add(term);
+          else
+            s.sub(term);
+        }
+        for (const auto& [i, v] : eta)
+          if (in(i)) s.add_mul(v, data.xt[i][t]);
+        Q want(g[t]);
+        if (sigma < 0) want.neg();
+        if (s != want) return fail(at + ": the identity fails in coordinate " + std::to_string(t));
+      }
+      ++identities;
+    }
+  }
+  return pass("feature span verified: " + dims + "; lambda is orthogonal to the features of all " +
+              std::to_string(num_sets) + " activation sets (" + std::to_string(identities) +
+              " identities multiplied out)");
+}
+
 CheckResult check_with_budget(const RequestData& request, const AnswerData& answer, Budget* budget) {
   Data data;
   data.budget = budget;
@@ -1189,6 +1308,8 @@ CheckResult check_with_budget(const RequestData& request, const AnswerData& answ
         case CertificateData::Kind::kBreakpointBound:
           return check_breakpoint_bound(data, answer.certificate.breakpoint_output,
                                         answer.certificate.min_breakpoints);
+        case CertificateData::Kind::kFeatureSpan:
+          return check_feature_span(data, answer.certificate.feature_span);
         default:
           return fail("INFEASIBLE without a certificate");
       }

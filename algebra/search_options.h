@@ -55,6 +55,12 @@ struct SearchOptions {
   // branch and bound over its output-weight ratios (algebra/ratio_boxes.h)
   // of at most ratio_boxes boxes, one exact LP each (0: never).
   uint64_t ratio_boxes = 500;
+  // Labels spanning as many dimensions as the network's outputs can
+  // (algebra/feature_span.h): decided by exact linear algebra and LPs over
+  // the 2^n activation sets before any search, when n is at most
+  // feature_span_max_samples (false: always search; tests of the search).
+  bool feature_span = true;
+  uint32_t feature_span_max_samples = 12;
   // Progress callbacks, about this often.
   double progress_seconds = 0.5;
 
@@ -68,6 +74,7 @@ struct SearchOptions {
       return "heuristic_fraction must be in [0, 1]";
     if (!(near_tie >= 0 && near_tie < 1)) return "near_tie must be in [0, 1)";
     if (threads > 1024) return "threads must be at most 1024";
+    if (feature_span_max_samples > 16) return "feature_span_max_samples must be at most 16";
     if (!(progress_seconds > 0)) return "progress_seconds must be positive";
     return "";
   }

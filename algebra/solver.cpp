@@ -5,10 +5,16 @@
 
 #include "algebra/breakpoints.h"
 #include "algebra/erm.h"
+#include "algebra/feature_span.h"
 #include "algebra/number.h"
 
 namespace relufit {
 namespace {
+
+// Up to this many samples the feature span (2^n activation sets, a few ms)
+// is tried before any search; above it, after kSearchBeforeFeatureSpan nodes.
+constexpr size_t kFeatureSpanFirst = 8;
+constexpr uint64_t kSearchBeforeFeatureSpan = 2000;
 
 // Two samples with equal x and different y: no function fits both.
 bool find_conflicting_pair(const Problem& p, uint32_t* first, uint32_t* second) {
@@ -52,6 +58,29 @@ void set_network(const Problem& p, const std::vector<std::vector<mpq_class>>& w,
 
 }  // namespace
 
+// The feature-span decision as an answer (nullopt: undecided). With one
+// output it applies only at width 1, which the search decides at once with
+// a case tree (one that has a picture), so it is for two outputs or more.
+std::optional<AnswerData> feature_span_answer(const Problem& p, const SearchControl& control) {
+  if (!control.options.feature_span || p.output_dim < 2) return std::nullopt;
+  FeatureSpanDecision fs = decide_by_feature_span(p, control);
+  AnswerData answer;
+  answer.stats.lps_solved = fs.lps;
+  if (fs.kind == FeatureSpanDecision::Kind::kInfeasible) {
+    answer.verdict = Verdict::kInfeasible;
+    answer.certificate.kind = CertificateData::Kind::kFeatureSpan;
+    answer.certificate.feature_span = std::move(fs.certificate);
+    return answer;
+  }
+  if (fs.kind == FeatureSpanDecision::Kind::kFeasible) {
+    const SolveStats stats = answer.stats;
+    answer = answer_from_fit(p, std::move(fs.fit));
+    answer.stats = stats;
+    return answer;
+  }
+  return std::nullopt;
+}
+
 std::optional<AnswerData> quick_answer(const Problem& p, const SearchControl& control) {
   AnswerData answer;
   uint32_t first = 0, second = 0;
@@ -62,26 +91,30 @@ std::optional<AnswerData> quick_answer(const Problem& p, const SearchControl& co
     answer.certificate.second = second;
     return answer;
   }
-  if (p.input_dim != 1) return std::nullopt;
-  // One input (breakpoints.h): a width below the slope changes the data
-  // force is empty, with a short proof; a fit is built when the width allows
-  // it; what is left (mostly width = p*) goes to the search.
-  BreakpointDecision bp = decide_by_breakpoints(p, control);
-  if (bp.kind == BreakpointDecision::Kind::kInfeasible) {
-    answer.verdict = Verdict::kInfeasible;
-    answer.certificate.kind = CertificateData::Kind::kBreakpointBound;
-    answer.certificate.breakpoint_output = bp.output;
-    answer.certificate.min_breakpoints = bp.min_breakpoints;
-    return answer;
+  if (p.input_dim == 1) {
+    // One input (breakpoints.h): a width below the slope changes the data
+    // force is empty, with a short proof; a fit is built when the width allows
+    // it; what is left (mostly width = p*) goes to the search.
+    BreakpointDecision bp = decide_by_breakpoints(p, control);
+    if (bp.kind == BreakpointDecision::Kind::kInfeasible) {
+      answer.verdict = Verdict::kInfeasible;
+      answer.certificate.kind = CertificateData::Kind::kBreakpointBound;
+      answer.certificate.breakpoint_output = bp.output;
+      answer.certificate.min_breakpoints = bp.min_breakpoints;
+      return answer;
+    }
+    if (bp.kind == BreakpointDecision::Kind::kFeasible) {
+      answer.verdict = Verdict::kFeasible;
+      std::vector<std::vector<mpq_class>> w;
+      for (const auto& v : bp.fit.w) w.push_back({v});
+      set_network(p, w, bp.fit.b, bp.fit.a, p.output_bias ? bp.fit.c : std::vector<mpq_class>{},
+                  &answer.network);
+      return answer;
+    }
   }
-  if (bp.kind == BreakpointDecision::Kind::kFeasible) {
-    answer.verdict = Verdict::kFeasible;
-    std::vector<std::vector<mpq_class>> w;
-    for (const auto& v : bp.fit.w) w.push_back({v});
-    set_network(p, w, bp.fit.b, bp.fit.a, p.output_bias ? bp.fit.c : std::vector<mpq_class>{},
-                &answer.network);
-    return answer;
-  }
+  // Labels spanning as many dimensions as the outputs can (feature_span.h):
+  // cheap up to kFeatureSpanFirst samples, so tried before any search.
+  if (p.num_samples() <= kFeatureSpanFirst) return feature_span_answer(p, control);
   return std::nullopt;
 }
 
@@ -118,23 +151,52 @@ AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
     answer = solve_with_error_budget(p, settings);
     return finish();
   }
-  if (auto quick = quick_answer(p, settings.control)) {
-    answer = std::move(*quick);
-    return finish();
+  // Invalid options: no shortcut either (the search answers UNKNOWN naming them).
+  if (settings.control.options.validate().empty()) {
+    if (auto quick = quick_answer(p, settings.control)) {
+      answer = std::move(*quick);
+      return finish();
+    }
   }
-  SearchOutcome out = search_patterns(p, settings.control, &answer.stats);
-  if (out.verdict == Verdict::kFeasible) {
-    const SolveStats stats = answer.stats;
-    answer = answer_from_fit(p, std::move(*out.fit));
-    answer.stats = stats;
-    return finish();
+  auto from_search = [&](SearchOutcome out) {
+    if (out.verdict == Verdict::kFeasible) {
+      const SolveStats stats = answer.stats;
+      answer = answer_from_fit(p, std::move(*out.fit));
+      answer.stats = stats;
+      return;
+    }
+    answer.verdict = out.verdict;
+    answer.reason = out.reason;
+    if (out.verdict == Verdict::kInfeasible) {
+      answer.certificate.kind = CertificateData::Kind::kCaseTree;
+      answer.certificate.case_tree = std::move(out.proof);
+    }
+  };
+  const SearchControl& control = settings.control;
+  if (control.options.validate().empty() && control.options.feature_span && p.output_dim >= 2 &&
+      p.num_samples() > kFeatureSpanFirst) {
+    // More samples make the feature span cost up to 2^n LP pairs (0.05-0.2 s
+    // at n = 12), while planted data is often fitted by the primal heuristic
+    // at the root and narrowed data refuted in a few nodes: a short search
+    // first, then the feature span, then the search in full.
+    SearchControl probe = control;
+    const bool caller_limit = control.node_limit && control.node_limit <= kSearchBeforeFeatureSpan;
+    if (!caller_limit) probe.node_limit = kSearchBeforeFeatureSpan;
+    SearchOutcome first = search_patterns(p, probe, &answer.stats);
+    if (first.verdict != Verdict::kUnknown || caller_limit) {
+      from_search(std::move(first));
+      return finish();
+    }
+    if (auto span = feature_span_answer(p, control)) {
+      const SolveStats stats = answer.stats;
+      answer = std::move(*span);
+      answer.stats.nodes = stats.nodes;
+      answer.stats.max_depth = stats.max_depth;
+      answer.stats.lps_solved += stats.lps_solved;
+      return finish();
+    }
   }
-  answer.verdict = out.verdict;
-  answer.reason = out.reason;
-  if (out.verdict == Verdict::kInfeasible) {
-    answer.certificate.kind = CertificateData::Kind::kCaseTree;
-    answer.certificate.case_tree = std::move(out.proof);
-  }
+  from_search(search_patterns(p, control, &answer.stats));
   return finish();
 }
 

@@ -19,16 +19,22 @@ import sys
 from pathlib import Path
 
 KINDS = ["KIND_LP_INFEASIBLE", "KIND_UNREALIZABLE", "KIND_PINNED_DIRECTION", "KIND_PRODUCTS",
-         "KIND_RATIO_BOXES"]
+         "KIND_RATIO_BOXES", "FEATURE_SPAN", "RANK"]
 SHORT = {"KIND_LP_INFEASIBLE": "LP Farkas", "KIND_UNREALIZABLE": "unrealizable",
-         "KIND_PINNED_DIRECTION": "pinned", "KIND_PRODUCTS": "products", "KIND_RATIO_BOXES": "ratio boxes"}
+         "KIND_PINNED_DIRECTION": "pinned", "KIND_PRODUCTS": "products", "KIND_RATIO_BOXES": "ratio boxes",
+         "FEATURE_SPAN": "feature span (whole proofs)", "RANK": "labels' rank (whole proofs)"}
 
 
 def stats(response: dict) -> dict:
     leaves = collections.Counter()
     largest = 0
     boxes = 0
-    tree = response.get("certificate", {}).get("case_tree", {})
+    cert = response.get("certificate", {})
+    tree = cert.get("case_tree", {})
+    if "featureSpan" in cert or "feature_span" in cert:
+        # A whole-instance proof (FeatureSpan): lambda and 2^n activation sets, or rank alone.
+        span = cert.get("featureSpan", cert.get("feature_span", {}))
+        leaves["FEATURE_SPAN" if span.get("lambda") else "RANK"] += 1
     for case in tree.get("cases", []):
         for node in case.get("nodes", []):
             kind = node.get("kind", "KIND_UNSPECIFIED")

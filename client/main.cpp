@@ -147,6 +147,15 @@ void print_human(int num_samples, const relufit::v1::SolveResponse& r) {
       std::cout << "proof: breakpoint bound: output " << bb.output() << " needs at least "
                 << bb.min_breakpoints()
                 << " slope changes, more than the hidden neurons can make (one each)\n";
+    } else if (cert.has_feature_span()) {
+      const auto& fs = cert.feature_span();
+      if (fs.lambda_size() == 0)
+        std::cout << "proof: feature span: the labels (with a column of ones when there is an output bias) "
+                     "have a larger rank than the network's outputs can span\n";
+      else
+        std::cout << "proof: feature span: every hidden feature must lie in the labels' span, and lambda is "
+                     "orthogonal to all such features of the "
+                  << fs.patterns_size() << " activation sets (two Farkas identities each) but not to the labels\n";
     } else if (cert.has_case_tree()) {
       size_t nodes = 0, lp = 0, unreal = 0;
       for (const auto& c : cert.case_tree().cases())

@@ -1027,6 +1027,10 @@ PlotReport plot_answer(const v1::SolveRequest& request, const v1::SolveResponse&
       if (cert.has_case_tree()) return plot_case_tree(problem, cert.case_tree(), path, options);
       if (cert.has_breakpoint_bound()) return plot_breakpoint_bound(problem, cert.breakpoint_bound(), path, options);
       if (cert.has_conflicting_pair()) return plot_conflict(problem, cert.conflicting_pair(), path, options);
+      if (cert.has_feature_span())
+        throw std::runtime_error(
+            "a feature-span proof (linear algebra over the 2^n activation sets) has no picture; "
+            "`relufit solve` prints it and `relufit verify` checks it");
       throw std::runtime_error("the INFEASIBLE response carries no proof to draw (solved with include_proof false?)");
     }
     case v1::VERDICT_UNKNOWN:

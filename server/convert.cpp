@@ -180,6 +180,27 @@ v1::SolveResponse answer_to_proto(const AnswerData& a, unsigned digits, bool inc
       // A few bytes: sent even without include_proof, like the conflicting pair.
       cert->mutable_breakpoint_bound()->set_output(a.certificate.breakpoint_output);
       cert->mutable_breakpoint_bound()->set_min_breakpoints(a.certificate.min_breakpoints);
+    } else if (a.certificate.kind == CertificateData::Kind::kFeatureSpan &&
+               (include_proof || a.certificate.feature_span.lambda.empty())) {
+      // The rank-only form is empty: sent even without include_proof.
+      const FeatureSpanData& fs = a.certificate.feature_span;
+      auto* span = cert->mutable_feature_span();
+      for (const auto& v : fs.lambda) span->add_lambda(v);
+      auto put = [](const std::vector<FarkasEntryData>& from,
+                    google::protobuf::RepeatedPtrField<v1::FarkasEntry>* to) {
+        for (const auto& e : from) {
+          auto* fe = to->Add();
+          fe->set_row(e.row);
+          fe->set_value(e.value);
+        }
+      };
+      for (const auto& pd : fs.patterns) {
+        auto* pp = span->add_patterns();
+        put(pd.mu_up, pp->mutable_mu_up());
+        put(pd.eta_up, pp->mutable_eta_up());
+        put(pd.mu_down, pp->mutable_mu_down());
+        put(pd.eta_down, pp->mutable_eta_down());
+      }
     } else if (a.certificate.kind == CertificateData::Kind::kErmTree && include_proof) {
       erm_tree_to_proto(a.certificate, cert->mutable_erm_tree());
     } else if (a.certificate.kind == CertificateData::Kind::kCaseTree && include_proof) {
@@ -224,6 +245,22 @@ AnswerData answer_from_proto(const v1::SolveResponse& r) {
     a.certificate.kind = CertificateData::Kind::kBreakpointBound;
     a.certificate.breakpoint_output = cert.breakpoint_bound().output();
     a.certificate.min_breakpoints = cert.breakpoint_bound().min_breakpoints();
+  } else if (cert.has_feature_span()) {
+    a.certificate.kind = CertificateData::Kind::kFeatureSpan;
+    FeatureSpanData& fs = a.certificate.feature_span;
+    fs.lambda.assign(cert.feature_span().lambda().begin(), cert.feature_span().lambda().end());
+    auto get = [](const google::protobuf::RepeatedPtrField<v1::FarkasEntry>& from,
+                  std::vector<FarkasEntryData>* to) {
+      for (const auto& e : from) to->push_back({e.row(), e.value()});
+    };
+    for (const auto& pp : cert.feature_span().patterns()) {
+      FeatureSpanPatternData pd;
+      get(pp.mu_up(), &pd.mu_up);
+      get(pp.eta_up(), &pd.eta_up);
+      get(pp.mu_down(), &pd.mu_down);
+      get(pp.eta_down(), &pd.eta_down);
+      fs.patterns.push_back(std::move(pd));
+    }
   } else if (cert.has_erm_tree()) {
     erm_tree_from_proto(cert.erm_tree(), &a.certificate);
   } else if (cert.has_case_tree()) {

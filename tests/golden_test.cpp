@@ -45,6 +45,15 @@ Verdict verdict_of(const std::string& s) {
 
 class GoldenTest : public ::testing::TestWithParam<Golden> {};
 
+// The tests below tamper with the search's case trees: instances whose
+// labels span as many dimensions as the network can would otherwise be
+// decided by the feature span (algebra/feature_span.h) before any search.
+SearchOptions case_tree_options() {
+  SearchOptions o;
+  o.feature_span = false;
+  return o;
+}
+
 TEST_P(GoldenTest, ExpectedVerdictWithAcceptedCertificate) {
   const Golden& g = GetParam();
   RequestData r = load_request(g.name);
@@ -67,7 +76,7 @@ INSTANTIATE_TEST_SUITE_P(Instances, GoldenTest, ::testing::ValuesIn(load_expecte
 
 TEST(Tamper, ChangedWeightIsRejected) {
   RequestData r = load_request("shared/planted_n10_d2_m2_k1");
-  AnswerData a = solve(r);
+  AnswerData a = solve(r, case_tree_options());
   ASSERT_EQ(a.verdict, Verdict::kFeasible);
   // Change the output weight of a neuron that is active at some sample.
   size_t j = 0;
@@ -84,7 +93,7 @@ TEST(Tamper, ChangedWeightIsRejected) {
 
 TEST(Tamper, ChangedFarkasEntryIsRejected) {
   RequestData r = load_request("shared/xor_m1");
-  AnswerData a = solve(r);
+  AnswerData a = solve(r, case_tree_options());
   ASSERT_EQ(a.verdict, Verdict::kInfeasible);
   ASSERT_TRUE(check_answer(r, a).valid);
   auto& nodes = a.certificate.case_tree.cases[0].nodes;
@@ -102,7 +111,7 @@ TEST(Tamper, ChangedFarkasEntryIsRejected) {
 
 TEST(Tamper, MissingBranchIsRejected) {
   RequestData r = load_request("hat_m1");
-  AnswerData a = solve(r);
+  AnswerData a = solve(r, case_tree_options());
   ASSERT_EQ(a.verdict, Verdict::kInfeasible);
   ASSERT_TRUE(check_answer(r, a).valid);
   auto& nodes = a.certificate.case_tree.cases[1].nodes;
@@ -119,7 +128,7 @@ TEST(Tamper, MissingBranchIsRejected) {
 
 TEST(Tamper, MissingSignCaseAndBadPermutationAreRejected) {
   RequestData r = load_request("hat_m1");
-  AnswerData a = solve(r);
+  AnswerData a = solve(r, case_tree_options());
   ASSERT_EQ(a.verdict, Verdict::kInfeasible);
   AnswerData b = a;
   b.certificate.case_tree.cases.pop_back();
@@ -163,7 +172,7 @@ TEST(Tamper, SingleChildBranchWithManyNeuronsIsRejected) {
 
 TEST(Tamper, PinnedDirectionLeavesAreChecked) {
   RequestData r = load_request("pinned_direction_m2_k2");
-  AnswerData a = solve(r);
+  AnswerData a = solve(r, case_tree_options());
   ASSERT_EQ(a.verdict, Verdict::kInfeasible);
   ASSERT_TRUE(check_answer(r, a).valid);
   // Applies `change` to the first pinned-direction leaf of a copy and
@@ -189,7 +198,7 @@ TEST(Tamper, PinnedDirectionLeavesAreChecked) {
   // certificates one sample from the bottom close its subtree first, so
   // they are off here (complete patterns only).
   RequestData r2 = load_request("pinned_farkas_m2_k2");
-  SearchOptions complete_patterns_only;
+  SearchOptions complete_patterns_only = case_tree_options();
   complete_patterns_only.products_samples_left = 0;
   AnswerData a2 = solve(r2, complete_patterns_only);
   ASSERT_EQ(a2.verdict, Verdict::kInfeasible);
@@ -209,7 +218,7 @@ TEST(Tamper, PinnedDirectionLeavesAreChecked) {
 // whose one surviving pattern only the coupling of the outputs refutes.
 TEST(Tamper, ProductLeavesAreChecked) {
   RequestData r = load_request("products_random_n5_m2_k2");
-  AnswerData a = solve(r);
+  AnswerData a = solve(r, case_tree_options());
   ASSERT_EQ(a.verdict, Verdict::kInfeasible) << a.reason;
   const CheckResult ok = check_answer(r, a);
   ASSERT_TRUE(ok.valid) << ok.message;
@@ -275,7 +284,7 @@ TEST(Tamper, ProductLeavesAreChecked) {
 // for this tier) the boxes close patterns that the products leave open.
 TEST(Tamper, RatioBoxLeavesAreChecked) {
   RequestData r = load_request("products_random_n5_m2_k2");
-  SearchOptions boxes_only;
+  SearchOptions boxes_only = case_tree_options();
   boxes_only.product_certificates = false;
   SearchOptions neither = boxes_only;
   neither.ratio_boxes = 0;
@@ -358,7 +367,7 @@ TEST(Tamper, RatioBoxLeavesAreChecked) {
 // which all have a_11 = 0; and a proof whose cases are not exactly Lemma 1's
 // is rejected.
 TEST(Lemma1, ZeroWeightAfterTheLeadIsInAClosedCase) {
-  SearchOptions search_only;
+  SearchOptions search_only = case_tree_options();
   search_only.primal_heuristic = false;
   for (const char* name : {"zero_weight_m1_k2", "zero_weight_m1_k3"}) {
     RequestData r = load_request(name);
@@ -369,7 +378,7 @@ TEST(Lemma1, ZeroWeightAfterTheLeadIsInAClosedCase) {
     EXPECT_EQ(a.network.neurons.at(0).output_weights.at(1), "0") << name;
   }
   RequestData r = load_request("products_random_n5_m2_k2");
-  AnswerData a = solve(r);
+  AnswerData a = solve(r, case_tree_options());
   ASSERT_EQ(a.verdict, Verdict::kInfeasible) << a.reason;
   ASSERT_TRUE(check_answer(r, a).valid);
   EXPECT_EQ(a.certificate.case_tree.cases.size(), 21u);  // 2 neurons, 6 sign vectors
@@ -391,7 +400,7 @@ TEST(Lemma1, ZeroWeightAfterTheLeadIsInAClosedCase) {
 // proof that puts another activation there is rejected.
 TEST(Tamper, ZeroInputSampleHasOnlyTheInactiveChild) {
   RequestData r = load_request("abs_nobias_m1");  // x = -1, 0, 1; no hidden bias
-  AnswerData a = solve(r);
+  AnswerData a = solve(r, case_tree_options());
   ASSERT_EQ(a.verdict, Verdict::kInfeasible);
   ASSERT_TRUE(check_answer(r, a).valid);
   for (const auto& sc : a.certificate.case_tree.cases) {
@@ -414,7 +423,7 @@ TEST(Tamper, ZeroInputSampleHasOnlyTheInactiveChild) {
 
 TEST(Tamper, HugeExponentsAreNotRead) {
   RequestData r = load_request("shared/xor_m1");
-  AnswerData a = solve(r);
+  AnswerData a = solve(r, case_tree_options());
   ASSERT_EQ(a.verdict, Verdict::kInfeasible);
   auto& nodes = a.certificate.case_tree.cases[0].nodes;
   for (auto& n : nodes)
@@ -427,13 +436,13 @@ TEST(Tamper, HugeExponentsAreNotRead) {
 
 TEST(Tamper, WrongVerdictsAreRejected) {
   RequestData r = load_request("shared/xor_m1");
-  AnswerData a = solve(r);
+  AnswerData a = solve(r, case_tree_options());
   AnswerData claimed = a;
   claimed.verdict = Verdict::kFeasible;  // with no network
   EXPECT_FALSE(check_answer(r, claimed).valid);
   // A network that fits XOR at width 2 is not accepted at width 1.
   RequestData wide = load_request("shared/xor_m2");
-  AnswerData fit = solve(wide);
+  AnswerData fit = solve(wide, case_tree_options());
   ASSERT_EQ(fit.verdict, Verdict::kFeasible);
   EXPECT_FALSE(check_answer(r, fit).valid);
   // A conflicting pair that is not one.

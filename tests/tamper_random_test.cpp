@@ -163,7 +163,9 @@ std::vector<std::pair<size_t, size_t>> nodes_where(const CaseTreeData& tree, P p
 void tamper_tree(const std::string& name, size_t trials, uint64_t seed, Tally* tally) {
   RequestData r = load_request(name);
   ASSERT_TRUE(r.hidden_bias) << name << ": the operators' lemma needs hidden bias";
-  AnswerData a = solve(r);
+  SearchOptions search_only;  // case trees, even where the feature span decides
+  search_only.feature_span = false;
+  AnswerData a = solve(r, search_only);
   ASSERT_EQ(a.verdict, Verdict::kInfeasible) << name;
   ASSERT_EQ(a.certificate.kind, CertificateData::Kind::kCaseTree) << name;
   ASSERT_TRUE(check_answer(r, a).valid) << name;
@@ -252,6 +254,69 @@ void tamper_tree(const std::string& name, size_t trials, uint64_t seed, Tally* t
   }
 }
 
+// INFEASIBLE feature-span certificates (FeatureSpan). The instances have
+// hidden and output bias, so x~_i ends in 1 and every operator breaks the
+// proof:
+//  - lambda_i + delta: lambda . 1 moves by delta, no longer 0;
+//  - mu_i + delta, or a mu entry dropped: the identity moves by a nonzero
+//    multiple of x~_i (eta is unchanged);
+//  - eta_i + delta, or an eta entry dropped: eta . 1 moves, so eta is no
+//    longer orthogonal to the ones;
+//  - a pattern removed: 2^n entries are required;
+//  - the verdict changed to FEASIBLE: there is no network.
+void tamper_span(const std::string& name, size_t trials, uint64_t seed, Tally* tally) {
+  RequestData r = load_request(name);
+  ASSERT_TRUE(r.hidden_bias && r.output_bias) << name << ": the operators' lemma needs both biases";
+  AnswerData a = solve(r);
+  ASSERT_EQ(a.verdict, Verdict::kInfeasible) << name;
+  ASSERT_EQ(a.certificate.kind, CertificateData::Kind::kFeatureSpan) << name;
+  ASSERT_FALSE(a.certificate.feature_span.lambda.empty()) << name;
+  ASSERT_TRUE(check_answer(r, a).valid) << name;
+  std::mt19937_64 rng(seed);
+  auto index = [&rng](size_t size) { return std::uniform_int_distribution<size_t>(0, size - 1)(rng); };
+  const size_t sets = a.certificate.feature_span.patterns.size();
+  for (size_t trial = 0; trial < trials; ++trial) {
+    AnswerData b = a;
+    FeatureSpanData& fs = b.certificate.feature_span;
+    FeatureSpanPatternData& pd = fs.patterns[index(sets)];
+    std::vector<FarkasEntryData>* lists[] = {&pd.mu_up, &pd.eta_up, &pd.mu_down, &pd.eta_down};
+    const size_t which = index(4);
+    std::vector<FarkasEntryData>& list = *lists[which];
+    const std::string side = (which == 0 || which == 2 ? "mu" : "eta") + std::string(which < 2 ? " up" : " down");
+    std::string what;
+    const int op = std::uniform_int_distribution<int>(0, 4)(rng);
+    if (op == 0) {
+      const size_t i = index(fs.lambda.size());
+      const std::string delta = random_delta(rng);
+      what = "lambda " + std::to_string(i) + " + " + delta;
+      fs.lambda[i] = add_exact(fs.lambda[i], delta);
+    } else if (op == 1 && !list.empty()) {
+      auto& e = list[index(list.size())];
+      const std::string delta = random_delta(rng);
+      what = side + " entry " + std::to_string(e.row) + " + " + delta;
+      e.value = add_exact(e.value, delta);
+    } else if (op == 2 && !list.empty()) {
+      const size_t i = index(list.size());
+      what = side + " entry " + std::to_string(list[i].row) + " dropped";
+      list.erase(list.begin() + static_cast<long>(i));
+    } else if (op == 3) {
+      const size_t i = index(sets);
+      what = "pattern " + std::to_string(i) + " removed";
+      fs.patterns.erase(fs.patterns.begin() + static_cast<long>(i));
+    } else if (op == 4) {
+      b.verdict = Verdict::kFeasible;
+      what = "verdict changed to FEASIBLE";
+    } else {
+      continue;  // an empty list: the operator does not apply
+    }
+    ++tally->tried;
+    const CheckResult c = check_answer(r, b);
+    ASSERT_FALSE(c.valid) << name << " seed " << seed << " trial " << trial << ": " << what
+                          << " was accepted: " << c.message;
+    ++tally->rejected;
+  }
+}
+
 TEST(TamperRandom, TenThousandMutatedCertificatesNoneAcceptedWrongly) {
   const auto start = std::chrono::steady_clock::now();
   Tally nets, trees;
@@ -264,10 +329,12 @@ TEST(TamperRandom, TenThousandMutatedCertificatesNoneAcceptedWrongly) {
   tamper_tree("pinned_direction_m2_k2", 2000, 7, &trees);
   tamper_tree("narrowed_n12_d2_m1_k1_s2", 3000, 8, &trees);
   tamper_tree("products_random_n5_m2_k2", 1000, 9, &trees);
+  tamper_span("products_random_n5_m2_k2", 1500, 10, &trees);
+  tamper_span("random_infeasible_n8_m3_k3", 1500, 11, &trees);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("tamper: %zu network mutations (%zu rejected, %zu accepted and confirmed to fit by GMP); "
-              "%zu case-tree mutations (%zu rejected) in %.1f s\n",
+              "%zu case-tree and feature-span mutations (%zu rejected) in %.1f s\n",
               nets.tried, nets.rejected, nets.accepted_and_correct, trees.tried, trees.rejected, seconds);
   EXPECT_GE(nets.tried + trees.tried, 10000u);
   EXPECT_EQ(trees.rejected, trees.tried);

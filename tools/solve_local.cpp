@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   app.add_option("--ratio-boxes", search.ratio_boxes,
                  "boxes (exact LPs) of the ratio branch and bound at an undecided complete pattern "
                  "(0: off)");
+  app.add_option("--feature-span", search.feature_span,
+                 "decide labels that span as many dimensions as the outputs can by the feature span "
+                 "(two outputs or more): 1 on (default), 0 off (search only)");
   CLI11_PARSE(app, argc, argv);
 
   std::ifstream in(file);
