@@ -129,6 +129,18 @@ Vec primitive(Vec v) {
 
 }  // namespace
 
+uint32_t label_rank(const Problem& p) {
+  const size_t n = p.num_samples();
+  Echelon span(n);
+  for (size_t o = 0; o < p.output_dim; ++o) {
+    Vec col(n);
+    for (size_t i = 0; i < n; ++i) col[i] = p.y[i][o];
+    span.add(std::move(col));
+  }
+  if (p.output_bias) span.add(Vec(n, mpq_class(1)));
+  return static_cast<uint32_t>(span.rank());
+}
+
 FeatureSpanDecision decide_by_feature_span(const Problem& p, const SearchControl& control) {
   FeatureSpanDecision out;
   const size_t n = p.num_samples(), d = p.input_dim, m = p.hidden_width, k = p.output_dim;

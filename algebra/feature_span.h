@@ -38,6 +38,9 @@ struct FeatureSpanDecision {
   uint64_t lps = 0;             // exact LPs solved
 };
 
+// r: the rank of Z (exact).
+uint32_t label_rank(const Problem& p);
+
 // Decides by the labels' span when r >= m' (and, for r = m', at most
 // control.options.feature_span_max_samples samples); otherwise kUndecided.
 // Stops (kUndecided) at the deadline or when control.cancelled says so.

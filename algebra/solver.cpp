@@ -114,7 +114,11 @@ std::optional<AnswerData> quick_answer(const Problem& p, const SearchControl& co
   }
   // Labels spanning as many dimensions as the outputs can (feature_span.h):
   // cheap up to kFeatureSpanFirst samples, so tried before any search.
-  if (p.num_samples() <= kFeatureSpanFirst) return feature_span_answer(p, control);
+  // Rank alone (r > m') is as cheap at any size.
+  if (control.options.feature_span && p.output_dim >= 2 &&
+      (p.num_samples() <= kFeatureSpanFirst ||
+       label_rank(p) > p.hidden_width + (p.output_bias ? 1u : 0u)))
+    return feature_span_answer(p, control);
   return std::nullopt;
 }
 
@@ -174,7 +178,9 @@ AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
   };
   const SearchControl& control = settings.control;
   if (control.options.validate().empty() && control.options.feature_span && p.output_dim >= 2 &&
-      p.num_samples() > kFeatureSpanFirst) {
+      p.num_samples() > kFeatureSpanFirst &&
+      p.num_samples() <= control.options.feature_span_max_samples &&
+      label_rank(p) == p.hidden_width + (p.output_bias ? 1u : 0u)) {
     // More samples make the feature span cost up to 2^n LP pairs (0.05-0.2 s
     // at n = 12), while planted data is often fitted by the primal heuristic
     // at the root and narrowed data refuted in a few nodes: a short search
