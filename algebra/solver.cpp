@@ -15,6 +15,9 @@ namespace {
 // is tried before any search; above it, after kSearchBeforeFeatureSpan nodes.
 constexpr size_t kFeatureSpanFirst = 8;
 constexpr uint64_t kSearchBeforeFeatureSpan = 2000;
+// The labels' rank (exact elimination, not stopped by the deadline) is
+// computed for at most this many samples; larger data goes to the search.
+constexpr size_t kRankSamples = 256;
 
 // Two samples with equal x and different y: no function fits both.
 bool find_conflicting_pair(const Problem& p, uint32_t* first, uint32_t* second) {
@@ -117,7 +120,8 @@ std::optional<AnswerData> quick_answer(const Problem& p, const SearchControl& co
   // Rank alone (r > m') is as cheap at any size.
   if (control.options.feature_span && p.output_dim >= 2 &&
       (p.num_samples() <= kFeatureSpanFirst ||
-       label_rank(p) > p.hidden_width + (p.output_bias ? 1u : 0u)))
+       (p.num_samples() <= kRankSamples &&
+        label_rank(p) > p.hidden_width + (p.output_bias ? 1u : 0u))))
     return feature_span_answer(p, control);
   return std::nullopt;
 }

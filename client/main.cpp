@@ -370,7 +370,7 @@ int main(int argc, char** argv) {
                     "Search threads for this solve (default: the server's; capped by it)");
   solve->add_option("--digits", digits, "Significant digits of decimal renderings (default 30)")
       ->check(CLI::Range(1, 1000));
-  solve->add_flag("--no-proof", no_proof, "Leave the infeasibility case tree out of the response");
+  solve->add_flag("--no-proof", no_proof, "Leave the infeasibility proof (case tree or feature span) out of the response");
   bool regions = false;
   solve->add_flag("--regions", regions,
                   "Include the linear regions of a fit (input_dim <= 2) in the response (with --json)");
