@@ -472,6 +472,27 @@ CheckResult check_breakpoint_bound(const Data& data, uint32_t output, uint32_t c
 }
 
 // Verifies one sign case's preorder tree.
+// A sparse multiplier list (Farkas vector, feature-span mu or eta) read
+// exactly: rows below num_rows and strictly increasing, numbers prechecked.
+// Messages start with `what` ("Farkas row 7 out of range").
+std::optional<std::string> read_sparse(const Data& data, const std::vector<FarkasEntryData>& entries,
+                                       size_t num_rows, const std::string& what,
+                                       std::vector<std::pair<size_t, Q>>* out) {
+  long last = -1;
+  for (const auto& e : entries) {
+    if (e.row >= num_rows) return what + " row " + std::to_string(e.row) + " out of range";
+    if (static_cast<long>(e.row) <= last) return what + " rows not strictly increasing";
+    last = e.row;
+    // A long number costs milliseconds to read: look at the clock before each.
+    if (e.value.size() > 10000 ? data.budget->poll() : data.budget->stop()) return std::string("stopped");
+    if (auto e2 = precheck_number(e.value, data.budget->limits())) return what + " value: " + *e2;
+    auto v = data.number(e.value);
+    if (!v) return what + " value \"" + shown(e.value) + "\" is not an exact number";
+    out->emplace_back(e.row, *v);
+  }
+  return std::nullopt;
+}
+
 class TreeChecker {
  public:
   TreeChecker(const Data& data, const SignCaseData& sc, std::string name)
@@ -618,19 +639,7 @@ class TreeChecker {
 
   std::optional<std::string> read_entries(const std::vector<FarkasEntryData>& farkas, size_t num_rows,
                                           std::vector<std::pair<size_t, Q>>* out) const {
-    long last = -1;
-    for (const auto& e : farkas) {
-      if (e.row >= num_rows) return "Farkas row " + std::to_string(e.row) + " out of range";
-      if (static_cast<long>(e.row) <= last) return "Farkas rows not strictly increasing";
-      last = e.row;
-      // A long number costs milliseconds to read: look at the clock before each.
-      if (e.value.size() > 10000 ? data_.budget->poll() : data_.budget->stop()) return std::string("stopped");
-      if (auto e2 = precheck_number(e.value, data_.budget->limits())) return "Farkas value: " + *e2;
-      auto v = data_.number(e.value);
-      if (!v) return "Farkas value \"" + shown(e.value) + "\" is not an exact number";
-      out->emplace_back(e.row, *v);
-    }
-    return std::nullopt;
+    return read_sparse(data_, farkas, num_rows, "Farkas", out);
   }
 
   // An extra row with right-hand side 0 after the node's rows: an equality
@@ -1228,22 +1237,6 @@ CheckResult check_feature_span(const Data& data, const FeatureSpanData& fs) {
     if (c < k && s.sign() != 0) off_u = true;
   }
   if (!off_u) return fail("feature span: lambda is orthogonal to every output's labels");
-  // Sparse entries over the samples: rows strictly increasing, numbers exact.
-  auto read = [&](const std::vector<FarkasEntryData>& entries, const std::string& what,
-                  std::vector<std::pair<size_t, Q>>* out) -> std::optional<std::string> {
-    long last = -1;
-    for (const auto& e : entries) {
-      if (e.row >= n) return what + ": row " + std::to_string(e.row) + " is not a sample";
-      if (static_cast<long>(e.row) <= last) return what + ": rows not strictly increasing";
-      last = e.row;
-      if (data.budget->stop()) return std::string("stopped");
-      if (auto e2 = precheck_number(e.value, limits)) return what + ": " + *e2;
-      auto v = data.number(e.value);
-      if (!v) return what + ": \"" + shown(e.value) + "\" is not an exact number";
-      out->emplace_back(e.row, *v);
-    }
-    return std::nullopt;
-  };
   size_t identities = 0;
   for (size_t set = 0; set < num_sets; ++set) {
     if (data.budget->poll()) return fail("stopped");
@@ -1256,8 +1249,9 @@ CheckResult check_feature_span(const Data& data, const FeatureSpanData& fs) {
     for (int sigma : {1, -1}) {
       const std::string at = "feature span: pattern " + std::to_string(set) + (sigma > 0 ? " up" : " down");
       std::vector<std::pair<size_t, Q>> mu, eta;
-      if (auto e = read(sigma > 0 ? pd.mu_up : pd.mu_down, at + " mu", &mu)) return fail(*e);
-      if (auto e = read(sigma > 0 ? pd.eta_up : pd.eta_down, at + " eta", &eta)) return fail(*e);
+      if (auto e = read_sparse(data, sigma > 0 ? pd.mu_up : pd.mu_down, n, at + " mu", &mu)) return fail(*e);
+      if (auto e = read_sparse(data, sigma > 0 ? pd.eta_up : pd.eta_down, n, at + " eta", &eta))
+        return fail(*e);
       for (const auto& [i, v] : mu)
         if (v.sign() < 0) return fail(at + ": mu " + std::to_string(i) + " is negative");
       for (size_t c = 0; c < cols; ++c) {

@@ -127,17 +127,26 @@ Vec primitive(Vec v) {
   return v;
 }
 
-}  // namespace
-
-uint32_t label_rank(const Problem& p) {
+// The columns of Z: each output's labels, then (output bias) the ones.
+std::vector<Vec> label_columns(const Problem& p) {
   const size_t n = p.num_samples();
-  Echelon span(n);
+  std::vector<Vec> z;
   for (size_t o = 0; o < p.output_dim; ++o) {
     Vec col(n);
     for (size_t i = 0; i < n; ++i) col[i] = p.y[i][o];
-    span.add(std::move(col));
+    z.push_back(std::move(col));
   }
-  if (p.output_bias) span.add(Vec(n, mpq_class(1)));
+  if (p.output_bias) z.emplace_back(n, mpq_class(1));
+  return z;
+}
+
+}  // namespace
+
+uint32_t network_span(const Problem& p) { return p.hidden_width + (p.output_bias ? 1u : 0u); }
+
+uint32_t label_rank(const Problem& p) {
+  Echelon span(p.num_samples());
+  for (auto& col : label_columns(p)) span.add(std::move(col));
   return static_cast<uint32_t>(span.rank());
 }
 
@@ -145,19 +154,13 @@ FeatureSpanDecision decide_by_feature_span(const Problem& p, const SearchControl
   FeatureSpanDecision out;
   const size_t n = p.num_samples(), d = p.input_dim, m = p.hidden_width, k = p.output_dim;
   const size_t dx = d + (p.hidden_bias ? 1 : 0);
-  const size_t mp = m + (p.output_bias ? 1 : 0);
+  const size_t mp = network_span(p);
   if (n == 0) {
     out.why = "no samples";
     return out;
   }
   // The columns of Z and their span U.
-  std::vector<Vec> z;
-  for (size_t o = 0; o < k; ++o) {
-    Vec col(n);
-    for (size_t i = 0; i < n; ++i) col[i] = p.y[i][o];
-    z.push_back(std::move(col));
-  }
-  if (p.output_bias) z.emplace_back(n, mpq_class(1));
+  const std::vector<Vec> z = label_columns(p);
   Echelon span_z(n);
   for (const auto& col : z) span_z.add(col);
   out.rank = static_cast<uint32_t>(span_z.rank());

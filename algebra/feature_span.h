@@ -38,8 +38,9 @@ struct FeatureSpanDecision {
   uint64_t lps = 0;             // exact LPs solved
 };
 
-// r: the rank of Z (exact).
+// r: the rank of Z (exact), and m' = hidden_width + [output bias].
 uint32_t label_rank(const Problem& p);
+uint32_t network_span(const Problem& p);
 
 // Decides by the labels' span when r >= m' (and, for r = m', at most
 // control.options.feature_span_max_samples samples); otherwise kUndecided.

@@ -59,13 +59,15 @@ void set_network(const Problem& p, const std::vector<std::vector<mpq_class>>& w,
   for (const auto& x : p.x) network->activation.push_back(activation_of(w, b, x));
 }
 
-}  // namespace
+// Whether the feature span may be tried: with one output it applies only at
+// width 1, which the search decides at once with a case tree (one that has a
+// picture), so it is for two outputs or more.
+bool feature_span_on(const Problem& p, const SearchOptions& options) {
+  return options.feature_span && p.output_dim >= 2;
+}
 
-// The feature-span decision as an answer (nullopt: undecided). With one
-// output it applies only at width 1, which the search decides at once with
-// a case tree (one that has a picture), so it is for two outputs or more.
+// The feature-span decision as an answer (nullopt: undecided).
 std::optional<AnswerData> feature_span_answer(const Problem& p, const SearchControl& control) {
-  if (!control.options.feature_span || p.output_dim < 2) return std::nullopt;
   FeatureSpanDecision fs = decide_by_feature_span(p, control);
   AnswerData answer;
   answer.stats.lps_solved = fs.lps;
@@ -83,6 +85,8 @@ std::optional<AnswerData> feature_span_answer(const Problem& p, const SearchCont
   }
   return std::nullopt;
 }
+
+}  // namespace
 
 std::optional<AnswerData> quick_answer(const Problem& p, const SearchControl& control) {
   AnswerData answer;
@@ -118,10 +122,9 @@ std::optional<AnswerData> quick_answer(const Problem& p, const SearchControl& co
   // Labels spanning as many dimensions as the outputs can (feature_span.h):
   // cheap up to kFeatureSpanFirst samples, so tried before any search.
   // Rank alone (r > m') is as cheap at any size.
-  if (control.options.feature_span && p.output_dim >= 2 &&
+  if (feature_span_on(p, control.options) &&
       (p.num_samples() <= kFeatureSpanFirst ||
-       (p.num_samples() <= kRankSamples &&
-        label_rank(p) > p.hidden_width + (p.output_bias ? 1u : 0u))))
+       (p.num_samples() <= kRankSamples && label_rank(p) > network_span(p))))
     return feature_span_answer(p, control);
   return std::nullopt;
 }
@@ -160,8 +163,10 @@ AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
     return finish();
   }
   // Invalid options: no shortcut either (the search answers UNKNOWN naming them).
-  if (settings.control.options.validate().empty()) {
-    if (auto quick = quick_answer(p, settings.control)) {
+  const SearchControl& control = settings.control;
+  const bool valid = control.options.validate().empty();
+  if (valid) {
+    if (auto quick = quick_answer(p, control)) {
       answer = std::move(*quick);
       return finish();
     }
@@ -180,11 +185,8 @@ AnswerData solve_problem(const Problem& p, const SolveSettings& settings) {
       answer.certificate.case_tree = std::move(out.proof);
     }
   };
-  const SearchControl& control = settings.control;
-  if (control.options.validate().empty() && control.options.feature_span && p.output_dim >= 2 &&
-      p.num_samples() > kFeatureSpanFirst &&
-      p.num_samples() <= control.options.feature_span_max_samples &&
-      label_rank(p) == p.hidden_width + (p.output_bias ? 1u : 0u)) {
+  if (valid && feature_span_on(p, control.options) && p.num_samples() > kFeatureSpanFirst &&
+      p.num_samples() <= control.options.feature_span_max_samples && label_rank(p) == network_span(p)) {
     // More samples make the feature span cost up to 2^n LP pairs (0.05-0.2 s
     // at n = 12), while planted data is often fitted by the primal heuristic
     // at the root and narrowed data refuted in a few nodes: a short search

@@ -34,6 +34,21 @@ std::string text_of(const v1::ExactNumber& n) {
   return join_algebraic_text(parts);
 }
 
+// Sparse multiplier lists (Farkas vectors, kappa, feature-span multipliers).
+void entries_to_proto(const std::vector<FarkasEntryData>& from,
+                      google::protobuf::RepeatedPtrField<v1::FarkasEntry>* to) {
+  for (const auto& e : from) {
+    auto* fe = to->Add();
+    fe->set_row(e.row);
+    fe->set_value(e.value);
+  }
+}
+
+void entries_from_proto(const google::protobuf::RepeatedPtrField<v1::FarkasEntry>& from,
+                        std::vector<FarkasEntryData>* to) {
+  for (const auto& e : from) to->push_back({e.row(), e.value()});
+}
+
 }  // namespace
 
 void proof_node_to_proto(const ProofNodeData& nd, v1::ProofNode* n) {
@@ -41,16 +56,8 @@ void proof_node_to_proto(const ProofNodeData& nd, v1::ProofNode* n) {
   n->set_activation(nd.activation);
   n->set_kind(static_cast<v1::ProofNode::Kind>(nd.kind));
   n->set_neuron(nd.neuron);
-  for (const auto& e : nd.farkas) {
-    auto* fe = n->add_farkas();
-    fe->set_row(e.row);
-    fe->set_value(e.value);
-  }
-  for (const auto& e : nd.kappa) {
-    auto* ke = n->add_kappa();
-    ke->set_row(e.row);
-    ke->set_value(e.value);
-  }
+  entries_to_proto(nd.farkas, n->mutable_farkas());
+  entries_to_proto(nd.kappa, n->mutable_kappa());
   if (!nd.bound.empty()) n->set_erm_bound(nd.bound);
   for (const auto& t : nd.products) {
     auto* pt = n->add_products();
@@ -66,11 +73,7 @@ void proof_node_to_proto(const ProofNodeData& nd, v1::ProofNode* n) {
     rb->set_kind(b.split ? v1::RatioBox::KIND_SPLIT : v1::RatioBox::KIND_LEAF);
     rb->set_block(b.block);
     rb->set_threshold(b.threshold);
-    for (const auto& e : b.farkas) {
-      auto* fe = rb->add_farkas();
-      fe->set_row(e.row);
-      fe->set_value(e.value);
-    }
+    entries_to_proto(b.farkas, rb->mutable_farkas());
   }
 }
 
@@ -80,8 +83,8 @@ ProofNodeData proof_node_from_proto(const v1::ProofNode& n) {
   nd.activation = n.activation();
   nd.kind = static_cast<ProofNodeKind>(n.kind());
   nd.neuron = n.neuron();
-  for (const auto& e : n.farkas()) nd.farkas.push_back({e.row(), e.value()});
-  for (const auto& e : n.kappa()) nd.kappa.push_back({e.row(), e.value()});
+  entries_from_proto(n.farkas(), &nd.farkas);
+  entries_from_proto(n.kappa(), &nd.kappa);
   nd.bound = n.erm_bound();
   for (const auto& t : n.products())
     nd.products.push_back({static_cast<ProductKind>(t.kind()), t.a(), t.b(), t.c(), t.d(), t.coefficient()});
@@ -92,7 +95,7 @@ ProofNodeData proof_node_from_proto(const v1::ProofNode& n) {
     rb.split = b.kind() == v1::RatioBox::KIND_SPLIT;
     rb.block = b.block();
     rb.threshold = b.threshold();
-    for (const auto& e : b.farkas()) rb.farkas.push_back({e.row(), e.value()});
+    entries_from_proto(b.farkas(), &rb.farkas);
     nd.boxes.push_back(std::move(rb));
   }
   return nd;
@@ -186,20 +189,12 @@ v1::SolveResponse answer_to_proto(const AnswerData& a, unsigned digits, bool inc
       const FeatureSpanData& fs = a.certificate.feature_span;
       auto* span = cert->mutable_feature_span();
       for (const auto& v : fs.lambda) span->add_lambda(v);
-      auto put = [](const std::vector<FarkasEntryData>& from,
-                    google::protobuf::RepeatedPtrField<v1::FarkasEntry>* to) {
-        for (const auto& e : from) {
-          auto* fe = to->Add();
-          fe->set_row(e.row);
-          fe->set_value(e.value);
-        }
-      };
       for (const auto& pd : fs.patterns) {
         auto* pp = span->add_patterns();
-        put(pd.mu_up, pp->mutable_mu_up());
-        put(pd.eta_up, pp->mutable_eta_up());
-        put(pd.mu_down, pp->mutable_mu_down());
-        put(pd.eta_down, pp->mutable_eta_down());
+        entries_to_proto(pd.mu_up, pp->mutable_mu_up());
+        entries_to_proto(pd.eta_up, pp->mutable_eta_up());
+        entries_to_proto(pd.mu_down, pp->mutable_mu_down());
+        entries_to_proto(pd.eta_down, pp->mutable_eta_down());
       }
     } else if (a.certificate.kind == CertificateData::Kind::kErmTree && include_proof) {
       erm_tree_to_proto(a.certificate, cert->mutable_erm_tree());
@@ -249,16 +244,12 @@ AnswerData answer_from_proto(const v1::SolveResponse& r) {
     a.certificate.kind = CertificateData::Kind::kFeatureSpan;
     FeatureSpanData& fs = a.certificate.feature_span;
     fs.lambda.assign(cert.feature_span().lambda().begin(), cert.feature_span().lambda().end());
-    auto get = [](const google::protobuf::RepeatedPtrField<v1::FarkasEntry>& from,
-                  std::vector<FarkasEntryData>* to) {
-      for (const auto& e : from) to->push_back({e.row(), e.value()});
-    };
     for (const auto& pp : cert.feature_span().patterns()) {
       FeatureSpanPatternData pd;
-      get(pp.mu_up(), &pd.mu_up);
-      get(pp.eta_up(), &pd.eta_up);
-      get(pp.mu_down(), &pd.mu_down);
-      get(pp.eta_down(), &pd.eta_down);
+      entries_from_proto(pp.mu_up(), &pd.mu_up);
+      entries_from_proto(pp.eta_up(), &pd.eta_up);
+      entries_from_proto(pp.mu_down(), &pd.mu_down);
+      entries_from_proto(pp.eta_down(), &pd.eta_down);
       fs.patterns.push_back(std::move(pd));
     }
   } else if (cert.has_erm_tree()) {
